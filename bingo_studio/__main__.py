@@ -1,0 +1,5 @@
+import sys
+
+from bingo_studio.cli import main
+
+sys.exit(main())

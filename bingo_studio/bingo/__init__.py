@@ -1,0 +1,1 @@
+"""BINGO: weight significance gathered by lottery-ticket searches during the one training run."""

@@ -1,0 +1,172 @@
+"""Significance estimators: how a weight's score is built during training (a registry).
+
+Every estimator keeps its state as flat tensors over all prunable weights (the order of
+``bingo_studio.models.prunable_layers``) and answers two questions:
+``importance(order)`` — higher means keep (the pruning order), and ``significance()`` — the
+user-facing number, higher means more important, for plots.
+
+The paper's estimator (Panangat, BINGO) stores ``S`` exactly as written:
+``S_new = (S_prev + (1 - |A_before - A_after| / A_before)) / 2``, starting at 0.5. A weight whose
+reset changes nothing gets S -> 1, yet the paper prunes "lowest significance first". We store S as
+written and, by default, prune in the order that matches the paper's intent (high S, i.e. reset
+changed nothing, goes first); ``order="literal"`` prunes lowest S first, as the text says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from bingo_studio.bingo.search import SearchResult
+from bingo_studio.config import ScoringConfig
+
+ORDERS = ("intent", "literal")
+
+
+class Scorer:
+    """Base class; subclasses override the hooks they need."""
+
+    name = "base"
+    description = ""
+    uses_search = True  # runs the lottery-ticket search after steps
+    reset_to = "init"
+    metric = "accuracy"
+
+    def __init__(self, layers: dict[str, nn.Module], init_weights: dict[str, torch.Tensor], cfg: ScoringConfig):
+        self.layer_names = list(layers)
+        self.layers = layers
+        self.shapes = {n: tuple(m.weight.shape) for n, m in layers.items()}
+        self.sizes = [m.weight.numel() for m in layers.values()]
+        self.n_weights = sum(self.sizes)
+        self.cfg = cfg
+        self.count = torch.zeros(self.n_weights)  # how often each weight was reset
+
+    # hooks called by the training loop
+    def on_gradients(self, step: int, total_steps: int) -> None:
+        """After backward, before the optimizer step (gradients are in .grad)."""
+
+    def on_search(self, result: SearchResult) -> None:
+        """After the lottery-ticket searches of a step."""
+
+    # answers
+    def flat_importance(self, order: str = "intent") -> torch.Tensor:
+        raise NotImplementedError
+
+    def flat_significance(self) -> torch.Tensor:
+        return self.flat_importance("intent")
+
+    def split(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+        parts = torch.split(flat, self.sizes)
+        return {n: p.reshape(self.shapes[n]) for n, p in zip(self.layer_names, parts)}
+
+    def importance(self, order: str = "intent") -> dict[str, torch.Tensor]:
+        if order not in ORDERS:
+            raise ValueError(f"order is one of {ORDERS}")
+        return self.split(self.flat_importance(order))
+
+    def significance(self) -> dict[str, torch.Tensor]:
+        return self.split(self.flat_significance())
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in vars(self).items() if isinstance(v, torch.Tensor)}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        for k, v in state.items():
+            mine = getattr(self, k, None)
+            if isinstance(mine, torch.Tensor):
+                if mine.shape != v.shape:
+                    raise ValueError(f"score '{k}' has shape {tuple(v.shape)}, expected {tuple(mine.shape)}")
+                setattr(self, k, v.to(mine.dtype))
+
+
+def _relative_change(result: SearchResult, metric: str) -> torch.Tensor:
+    """|before - after| / |before| per subset, in [0, 1] (a change larger than the base clips)."""
+    before = getattr(result, f"{metric}_before")
+    after = getattr(result, f"{metric}_after")
+    denom = max(abs(before), 1e-12)
+    return ((after - before).abs() / denom).clamp(max=1.0).to(torch.float32)
+
+
+class PaperScorer(Scorer):
+    """BINGO as written: halving update of S toward 1 - relative change of the metric."""
+
+    name = "paper"
+    description = "the paper's score: accuracy change when a random subset is reset to init, halving update"
+
+    def __init__(self, layers, init_weights, cfg, metric: str = "accuracy", reset_to: str = "init"):
+        super().__init__(layers, init_weights, cfg)
+        self.metric = metric
+        self.reset_to = reset_to
+        self.S = torch.full((self.n_weights,), 0.5)
+        self.sum_change = torch.zeros(self.n_weights)
+
+    def on_search(self, result: SearchResult) -> None:
+        change = _relative_change(result, self.metric)  # (K,)
+        m = result.subsets.shape[1]
+        idx = result.subsets.reshape(-1)
+        r = (1.0 - change).repeat_interleave(m)
+        self.S[idx] = (self.S[idx] + r) / 2  # subsets of one step are disjoint (SubsetSampler)
+        self.count[idx] += 1
+        self.sum_change[idx] += change.repeat_interleave(m)
+
+    def flat_importance(self, order: str = "intent") -> torch.Tensor:
+        # intent: a weight whose reset changed the metric least (S high) is pruned first
+        return self.S.clone() if order == "literal" else 1.0 - self.S
+
+    def flat_significance(self) -> torch.Tensor:
+        return 1.0 - self.S
+
+
+class MeanChangeScorer(PaperScorer):
+    """The paper's search, but each weight's score is the mean relative change over all its resets.
+
+    The halving update lets the last 2-3 resets decide a score; averaging uses every reset.
+    Weights never reset get the mean of the others (no information either way).
+    """
+
+    name = "mean-change"
+    description = "mean |change| over all resets of a weight instead of the halving update"
+
+    def flat_importance(self, order: str = "intent") -> torch.Tensor:
+        seen = self.count > 0
+        mean = torch.zeros(self.n_weights)
+        mean[seen] = self.sum_change[seen] / self.count[seen]
+        if (~seen).any():
+            mean[~seen] = mean[seen].mean() if seen.any() else 0.0
+        return -mean if order == "literal" else mean
+
+    def flat_significance(self) -> torch.Tensor:
+        return self.flat_importance("intent")
+
+
+ESTIMATORS: dict[str, tuple[str, Callable[..., Scorer]]] = {
+    "paper": (PaperScorer.description, lambda l, i, c: PaperScorer(l, i, c)),
+    "paper-loss": (
+        "the paper's update on the relative change in validation loss instead of accuracy",
+        lambda l, i, c: PaperScorer(l, i, c, metric="loss"),
+    ),
+    "paper-margin": (
+        "the paper's update on the relative change in the correct-class margin",
+        lambda l, i, c: PaperScorer(l, i, c, metric="margin"),
+    ),
+    "paper-zero": (
+        "the paper's update, but resetting subsets to zero (what pruning really does)",
+        lambda l, i, c: PaperScorer(l, i, c, reset_to="zero"),
+    ),
+    "mean-loss-zero": (
+        "mean relative loss change over all resets to zero",
+        lambda l, i, c: MeanChangeScorer(l, i, c, metric="loss", reset_to="zero"),
+    ),
+}
+
+
+def make_scorer(cfg: ScoringConfig, layers: dict[str, nn.Module], init_weights: dict[str, torch.Tensor]) -> Scorer:
+    from bingo_studio.errors import UserError
+
+    if cfg.estimator not in ESTIMATORS:
+        raise UserError(f"unknown estimator '{cfg.estimator}'; choose one of {', '.join(ESTIMATORS)}")
+    scorer = ESTIMATORS[cfg.estimator][1](layers, init_weights, cfg)
+    scorer.name = cfg.estimator
+    return scorer

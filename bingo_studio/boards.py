@@ -1,0 +1,105 @@
+"""The boards the studio builds for: PlatformIO ids, memory limits, USB ids and firmware overhead.
+
+``overhead_*`` is what the generated firmware costs WITHOUT the model tables and activation
+buffers: Arduino core, Serial, the line protocol and the sparse kernel. For the Uno/Nano it was
+measured by building firmware_templates/main.cpp with Debian's avr-gcc 5.4 (flags of
+shared/design/firmware.md) for several models and subtracting the generator's exact table sizes
+(tests/firmware/test_size.py re-checks it against avr-size). ESP32 and Pico have no toolchain on
+this machine: their overheads are typical figures of an Arduino sketch using Serial, marked
+``overhead_measured=False``; with megabytes of flash they never decide whether a model fits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bingo_studio.errors import UserError
+
+
+@dataclass(frozen=True)
+class Board:
+    key: str  # product name: uno, nano, esp32, pico
+    title: str
+    env: str  # PlatformIO environment name in the generated platformio.ini
+    platform: str  # PlatformIO platform
+    board_id: str  # PlatformIO board id
+    mcu: str
+    clock_hz: int
+    flash_bytes: int  # usable program flash (the Uno's bootloader already subtracted)
+    ram_bytes: int
+    # Firmware without the model, per weight format (the kernel differs: int8 vs float values).
+    overhead_flash: dict[str, int] = field(default_factory=dict)
+    overhead_ram: int = 0
+    overhead_measured: bool = False
+    # RAM left free for the stack (call frames of the kernel, the protocol and the Arduino core).
+    stack_reserve: int = 0
+    ptr_bytes: int = 4  # pointer size: layer descriptors hold table addresses
+    usb_ids: tuple[tuple[int, int], ...] = ()
+    avr: bool = False
+    tanh_flash: int = 0  # extra flash when the model uses tanh (libm's tanhf)
+
+
+# Measured with avr-gcc 5.4.0 / avr-libc 2.0 / Debian arduino-core-avr 1.8.x (see module doc).
+_AVR_FLASH_OVERHEAD = {"int8": 6561, "float32": 6482}
+_AVR_RAM_OVERHEAD = 226
+_AVR_TANH_FLASH = 630  # tanhf and its helpers from avr-libc
+
+ARDUINO_USB = ((0x2341, 0x0043), (0x2341, 0x0001), (0x2341, 0x0243), (0x2A03, 0x0043))
+CH340_USB = ((0x1A86, 0x7523),)
+FTDI_USB = ((0x0403, 0x6001),)
+CP210X_USB = ((0x10C4, 0xEA60),)
+
+BOARDS: dict[str, Board] = {
+    "uno": Board(
+        "uno", "Arduino Uno", "uno", "atmelavr", "uno", "ATmega328P", 16_000_000, 32_256, 2_048,
+        dict(_AVR_FLASH_OVERHEAD), _AVR_RAM_OVERHEAD, True, 256, 2,
+        ARDUINO_USB + CH340_USB + FTDI_USB, True, _AVR_TANH_FLASH,
+    ),
+    "nano": Board(
+        "nano", "Arduino Nano", "nanoatmega328", "atmelavr", "nanoatmega328", "ATmega328P", 16_000_000,
+        30_720, 2_048, dict(_AVR_FLASH_OVERHEAD), _AVR_RAM_OVERHEAD, True, 256, 2,
+        CH340_USB + FTDI_USB + ((0x2341, 0x0058),), True, _AVR_TANH_FLASH,
+    ),
+    "esp32": Board(
+        "esp32", "ESP32 DevKit", "esp32dev", "espressif32", "esp32dev", "ESP32", 240_000_000,
+        4 * 1024 * 1024, 320 * 1024, {"int8": 260_000, "float32": 260_000}, 21_000, False, 8_192, 4,
+        CP210X_USB + CH340_USB + ((0x303A, 0x1001), (0x303A, 0x0002), (0x1A86, 0x55D4)),
+    ),
+    "pico": Board(
+        "pico", "Raspberry Pi Pico", "pico", "raspberrypi", "pico", "RP2040", 133_000_000,
+        2 * 1024 * 1024, 264 * 1024, {"int8": 60_000, "float32": 60_000}, 10_000, False, 4_096, 4,
+        ((0x2E8A, 0x0005), (0x2E8A, 0x000A), (0x2E8A, 0x00C0)),
+    ),
+}
+
+# Serial chips that sit on boards of several families: a guess, not an answer.
+_AMBIGUOUS = {CH340_USB[0], CP210X_USB[0], FTDI_USB[0]}
+
+
+def get_board(key: str) -> Board:
+    """The board named ``key`` (uno, nano, esp32, pico; PlatformIO env names are accepted too)."""
+    k = key.strip().lower()
+    for b in BOARDS.values():
+        if k in (b.key, b.env, b.board_id):
+            return b
+    raise UserError(f"unknown board '{key}'; choose one of {', '.join(BOARDS)}")
+
+
+def guess_board(vid: int | None, pid: int | None) -> list[str]:
+    """Board keys a USB serial device with this VID:PID may be, most likely first ([] if unknown).
+
+    Arduino's own ids name the board; a CH340/CP210x/FTDI bridge only narrows it to the boards
+    that commonly carry that chip, so callers should let the user confirm.
+    """
+    if vid is None or pid is None:
+        return []
+    pair = (int(vid), int(pid))
+    hits = [b.key for b in BOARDS.values() if pair in b.usb_ids]
+    if pair in _AMBIGUOUS and len(hits) > 1:
+        return hits
+    return hits
+
+
+def is_ambiguous(vid: int | None, pid: int | None) -> bool:
+    """True when VID:PID is a generic USB-serial chip (the board family is only a guess)."""
+    return vid is not None and pid is not None and (int(vid), int(pid)) in _AMBIGUOUS

@@ -1,0 +1,296 @@
+"""The command-line face of BINGO Studio: the same engine calls the window makes.
+
+User mistakes end in one line on stderr and exit code 2; a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+from bingo_studio.cli_progress import ProgressBar
+from bingo_studio.config import DatasetConfig, ModelConfig, RunConfig, ScoringConfig, TrainConfig
+from bingo_studio.errors import UserError
+
+# Modules that add their own subcommands through register(subparsers).
+EXTENSIONS: tuple[str, ...] = ()
+
+
+def parse_accuracy(text: str) -> float:
+    """'0.9', '90' and '90%' all mean 90%."""
+    try:
+        value = float(str(text).rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an accuracy (use 0.9 or 90%)") from None
+    if value > 1.0:
+        value /= 100.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"accuracy {text} is outside 0..100%")
+    return value
+
+
+def parse_widths(text: str) -> list[int]:
+    try:
+        widths = [int(w) for w in text.replace(" ", "").split(",") if w]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of layer widths like 32,16") from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError("hidden layer widths must be positive, like 32,16")
+    return widths
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Dataset, model, training and scoring options, shared by train and the comparison."""
+    d, m, t, s = DatasetConfig(), ModelConfig(), TrainConfig(), ScoringConfig()
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", default=d.name, help="built-in dataset (see 'datasets'); default digits")
+    g.add_argument("--csv", help="train on a CSV file instead (numeric features + a label column)")
+    g.add_argument("--label", help="CSV label column: header name or 0-based index (default: last)")
+    g.add_argument("--data-root", help="folder holding file-based datasets (full MNIST)")
+    g.add_argument("--split-seed", type=int, default=d.seed)
+    g = p.add_argument_group("model")
+    g.add_argument("--model", default=m.preset, help="model preset (see 'models') or custom")
+    g.add_argument("--hidden", type=parse_widths, help="hidden layer widths, e.g. 32,16 (implies custom)")
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, default=t.epochs)
+    g.add_argument("--batch-size", type=int, default=t.batch_size)
+    g.add_argument("--lr", type=float, default=t.lr)
+    g.add_argument("--optimizer", default=t.optimizer, choices=["adam", "sgd"])
+    g.add_argument("--seed", type=int, default=t.seed)
+    g = p.add_argument_group("BINGO scoring")
+    g.add_argument("--estimator", default=s.estimator, help="significance estimator (see 'estimators')")
+    g.add_argument("--searches", type=int, default=s.searches_per_step, help="lottery-ticket searches a step")
+    g.add_argument("--subset", type=float, default=s.subset_fraction, help="fraction of weights reset a search")
+    g.add_argument("--eval-batch", type=int, default=s.eval_batch, help="validation samples a search")
+    g.add_argument("--search-every", type=int, default=s.every, help="search after every n-th step")
+
+
+def config_from_args(a: argparse.Namespace) -> RunConfig:
+    if a.csv:
+        dataset = DatasetConfig(name="csv", csv_path=a.csv, label=a.label, seed=a.split_seed)
+    else:
+        dataset = DatasetConfig(name=a.dataset, root=a.data_root, seed=a.split_seed)
+    model = ModelConfig(preset="custom", hidden=a.hidden) if a.hidden else ModelConfig(preset=a.model)
+    try:
+        scoring = ScoringConfig(
+            estimator=a.estimator, searches_per_step=a.searches, subset_fraction=a.subset,
+            eval_batch=a.eval_batch, every=a.search_every, seed=a.seed,
+        )
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    train = TrainConfig(
+        epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, optimizer=a.optimizer, seed=a.seed
+    )
+    return RunConfig(dataset=dataset, model=model, train=train, scoring=scoring)
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    from bingo_studio.data import load_dataset
+    from bingo_studio.runs import save_run
+    from bingo_studio.training import TaskState, train
+
+    cfg = config_from_args(a)
+    dataset = load_dataset(cfg.dataset)
+    out = Path(a.out or f"runs/{cfg.dataset.name}-{cfg.digest()}")
+    bar = ProgressBar()
+    state = TaskState(bar)
+    # Ctrl-C asks the loop to stop between steps; the last finished epoch is already on disk
+    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
+    try:
+        run = train(cfg, dataset, state, on_epoch=lambda r: save_run(r, out))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        bar.close()
+    save_run(run, out)
+    m = run.metrics
+    print(f"{run.status}: {cfg.dataset.name}, {cfg.model.preset} model, {m['total_weights']} prunable weights")
+    print(f"dense accuracy: validation {m['dense_val_accuracy']:.2%}, test {m['dense_test_accuracy']:.2%}")
+    print(f"training took {run.train_seconds:.1f} s; run saved to {out}")
+    return 0 if run.status == "complete" else 130
+
+
+def floor_from_args(a: argparse.Namespace, dense_val: float) -> float:
+    if a.min_accuracy is not None:
+        return a.min_accuracy
+    return max(0.0, dense_val - a.max_drop)
+
+
+def cmd_prune(a: argparse.Namespace) -> int:
+    from bingo_studio.pruning.methods import prune_run
+    from bingo_studio.runs import load_run
+
+    run = load_run(a.run)
+    result = prune_run(run, a.method, floor_from_args(a, run.metrics["dense_val_accuracy"]), order=a.order)
+    if a.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        print_prune(result)
+        print(f"mask written to {Path(a.run) / 'mask.pt'}")
+    return 0
+
+
+def print_prune(r) -> None:
+    print(f"method {r.method}: pruned {r.sparsity:.1%} of weights ({r.n_pruned} of {r.total_weights}),"
+          f" {r.kept_weights} kept")
+    if not r.floor_met:
+        print(f"note: the dense model is already under the floor of {r.min_accuracy:.2%}; nothing pruned")
+    print(f"accuracy: validation {r.val_accuracy:.2%} (floor {r.min_accuracy:.2%}), test {r.test_accuracy:.2%}"
+          f" (dense {r.dense_test_accuracy:.2%})")
+    for name, layer in r.per_layer.items():
+        print(f"  {name}: {layer['pruned']}/{layer['total']} pruned ({layer['sparsity']:.1%})")
+    s = r.size
+    print(f"size: dense float32 {s['dense_float32_bytes']} B, dense int8 {s['dense_int8_bytes']} B,"
+          f" sparse int8 {s['sparse_int8_bytes']} B")
+
+
+def cmd_info(a: argparse.Namespace) -> int:
+    from bingo_studio.runs import load_run
+
+    run = load_run(a.run)
+    info = run.summary()
+    pruned = run.extra.get("prune")
+    if pruned:
+        info.update(pruned)
+    else:  # not pruned yet: the dense model
+        info.update({
+            "sparsity": 0.0, "val_accuracy": run.metrics.get("dense_val_accuracy"),
+            "test_accuracy": run.metrics.get("dense_test_accuracy"),
+            "kept_weights": run.metrics.get("total_weights"),
+        })
+    if a.json:
+        print(json.dumps(info))
+        return 0
+    print(f"run {a.run}: {info['status']}")
+    print(f"  dataset {info['dataset']}, model {info['model']} {info['widths']}, estimator {info['estimator']}")
+    print(f"  epochs {info['epochs_done']}, training {info.get('train_seconds', 0):.1f} s")
+    print(f"  dense accuracy: validation {info['dense_val_accuracy']:.2%}, test {info['dense_test_accuracy']:.2%}")
+    if pruned:
+        print(f"  pruned ({pruned['method']}): {pruned['sparsity']:.1%} of {pruned['total_weights']} weights,"
+              f" test accuracy {pruned['test_accuracy']:.2%} at floor {pruned['min_accuracy']:.2%}")
+    else:
+        print("  not pruned yet: bingo-studio prune RUN --min-accuracy A")
+    return 0
+
+
+def cmd_datasets(a: argparse.Namespace) -> int:
+    from bingo_studio.data import list_datasets
+
+    rows = list_datasets()
+    if a.json:
+        print(json.dumps(rows))
+        return 0
+    for r in rows:
+        status = "" if r["available"] else f"  [not available: {r['reason']}]"
+        print(f"{r['name']:<15} {r['description']}{status}")
+    return 0
+
+
+def cmd_models(a: argparse.Namespace) -> int:
+    from bingo_studio.models import PRESETS
+
+    for name, preset in PRESETS.items():
+        print(f"{name:<15} hidden {','.join(map(str, preset.hidden)):<10} {preset.description}")
+    print(f"{'custom':<15} --hidden W1,W2,...")
+    return 0
+
+
+def cmd_estimators(a: argparse.Namespace) -> int:
+    from bingo_studio.bingo.estimators import ESTIMATORS
+
+    for name, (description, _) in ESTIMATORS.items():
+        print(f"{name:<16} {description}")
+    return 0
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    """Train on digits, prune to a floor and show the result: the whole engine in one command."""
+    out = a.out or "runs/demo-digits"
+    args = build_parser().parse_args(["train", "--dataset", "digits", "--epochs", str(a.epochs), "--out", out])
+    code = cmd_train(args)
+    if code:
+        return code
+    return cmd_prune(build_parser().parse_args(["prune", out]))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="bingo-studio",
+        description="Train, prune with BINGO significance scores, and deploy to Arduino/ESP32/Pico."
+        " With no command, opens the window.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a model with BINGO scoring and save the run")
+    add_run_options(t)
+    t.add_argument("--out", help="run folder (default runs/<dataset>-<settings hash>)")
+    t.set_defaults(func=cmd_train)
+
+    from bingo_studio.pruning.methods import METHODS
+
+    pr = sub.add_parser("prune", help="prune a trained run to a minimum accuracy")
+    pr.add_argument("run", help="run folder")
+    pr.add_argument("--min-accuracy", type=parse_accuracy, help="validation accuracy floor (0.9 or 90%%)")
+    pr.add_argument("--max-drop", type=float, default=0.03,
+                    help="without --min-accuracy: floor = dense validation accuracy minus this (default 0.03)")
+    pr.add_argument("--method", default="bingo", choices=list(METHODS),
+                    help="how weights are ordered (default: the run's BINGO estimator)")
+    pr.add_argument("--order", default="intent", choices=["intent", "literal"],
+                    help="BINGO order: intent (default) or the paper's literal wording")
+    pr.add_argument("--json", action="store_true", help="print one JSON object")
+    pr.set_defaults(func=cmd_prune)
+
+    i = sub.add_parser("info", help="show a run's settings and results")
+    i.add_argument("run")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_info)
+
+    d = sub.add_parser("datasets", help="list the built-in datasets")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_datasets)
+    sub.add_parser("models", help="list the model presets").set_defaults(func=cmd_models)
+    sub.add_parser("estimators", help="list the significance estimators").set_defaults(func=cmd_estimators)
+
+    dm = sub.add_parser("demo", help="train on digits and prune: the engine end to end")
+    dm.add_argument("--epochs", type=int, default=20)
+    dm.add_argument("--out")
+    dm.set_defaults(func=cmd_demo)
+
+    import importlib
+
+    for module in EXTENSIONS:
+        importlib.import_module(module).register(sub)
+    return p
+
+
+def launch_gui() -> int:
+    try:
+        from bingo_studio.gui.app import main as gui_main
+    except ModuleNotFoundError as e:
+        if e.name is None or not e.name.startswith("bingo_studio.gui"):
+            raise
+        print("The window is not part of this build yet: running the digits demo instead.")
+        return main(["demo"])
+    return gui_main()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        return launch_gui()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except UserError as e:
+        print(f"bingo-studio: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

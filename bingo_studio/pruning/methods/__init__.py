@@ -1,0 +1,50 @@
+"""Pruning methods (a registry): each turns a trained run into importance scores for one plan.
+
+One-shot methods score the weights of the run's own training (BINGO, magnitude...). Adding a
+method is one module with a ``METHOD`` object and one line in ``_MODULES``.
+"""
+
+from __future__ import annotations
+
+from bingo_studio.errors import UserError
+from bingo_studio.pruning.methods import bingo, magnitude
+from bingo_studio.pruning.methods.base import PruningMethod
+from bingo_studio.pruning.plan import PruneResult, PruningPlan
+from bingo_studio.runs import save_tensors, write_json
+
+_MODULES = (bingo, magnitude)
+
+METHODS: dict[str, PruningMethod] = {m.name: m for mod in _MODULES for m in mod.METHODS}
+
+
+def get_method(name: str) -> PruningMethod:
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise UserError(f"unknown pruning method '{name}'; choose one of {', '.join(METHODS)}") from None
+
+
+def plan_for(run, method: str = "bingo", order: str = "intent", seed: int = 0) -> PruningPlan:
+    """The pruning plan of ``method`` on a trained run (curve computed lazily)."""
+    m = get_method(method)
+    importance = m.importance(run, order=order)
+    label = m.label(run, order)
+    return PruningPlan(run.model, importance, run.get_dataset(), method=label, seed=seed)
+
+
+def prune_run(run, method: str, min_accuracy: float, order: str = "intent", save: bool = True) -> PruneResult:
+    """Prune to the floor and, if the run has a folder, write mask.pt, prune.json and curve.json."""
+    plan = plan_for(run, method, order)
+    result = plan.prune(min_accuracy)
+    if save and run.path is not None:
+        save_tensors(run.path / "mask.pt", result.masks)
+        write_json(run.path / "curve.json", {"method": result.method, **plan.curve().to_dict()})
+        write_json(run.path / "prune.json", result.to_dict())
+        run.extra["prune"] = result.to_dict()
+        from bingo_studio.runs import save_run
+
+        save_run(run, run.path)
+    return result
+
+
+__all__ = ["METHODS", "PruningMethod", "get_method", "plan_for", "prune_run"]

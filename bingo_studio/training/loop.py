@@ -1,0 +1,155 @@
+"""Training with BINGO scoring: one run, the significance of every weight gathered on the way."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from bingo_studio.bingo.estimators import make_scorer
+from bingo_studio.bingo.search import LotteryTicketSearch, SubsetSampler
+from bingo_studio.config import RunConfig
+from bingo_studio.data.dataset import Dataset
+from bingo_studio.errors import UserError
+from bingo_studio.models import build_model, prunable_layers
+from bingo_studio.training.task import Progress, TaskCancelled, TaskState
+
+OPTIMIZERS = {
+    "adam": lambda params, cfg: torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay),
+    "sgd": lambda params, cfg: torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay),
+}
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: dict | None = None) -> float:
+    """Accuracy of ``model`` (optionally with replacement parameters) on (x, y)."""
+    if params is None:
+        logits = model(x)
+    else:
+        logits = torch.func.functional_call(model, params, (x,))
+    return float((logits.argmax(1) == y).float().mean())
+
+
+def train(
+    cfg: RunConfig,
+    dataset: Dataset,
+    state: TaskState | None = None,
+    on_epoch: Callable[[object], None] | None = None,
+    model: nn.Module | None = None,
+    masks: dict[str, torch.Tensor] | None = None,
+    init_state: dict[str, torch.Tensor] | None = None,
+):
+    """Train ``cfg.model`` on ``dataset`` with BINGO scoring; returns a ``Run``.
+
+    ``on_epoch(run)`` is called with the run so far after every epoch (the CLI and GUI save it
+    there, so an interrupted run keeps its last good state). A cancel request ends training
+    between steps and returns the run with status "cancelled". ``masks`` (1 keep, 0 pruned)
+    keep pruned weights at zero throughout, for methods that train a sparse network;
+    ``init_state`` restarts from given weights (rewinding).
+    """
+    from bingo_studio.runs import Run
+
+    state = state or TaskState()
+    tc, sc = cfg.train, cfg.scoring
+    if tc.epochs < 1 or tc.batch_size < 1 or tc.lr <= 0:
+        raise UserError("epochs and batch size must be at least 1 and the learning rate positive")
+    if tc.optimizer not in OPTIMIZERS:
+        raise UserError(f"unknown optimizer '{tc.optimizer}'; choose one of {', '.join(OPTIMIZERS)}")
+    torch.manual_seed(tc.seed)
+    if model is None:
+        model = build_model(cfg.model, dataset.n_features, dataset.n_classes)
+    if init_state is not None:
+        model.load_state_dict(init_state)
+    layers = prunable_layers(model)
+    if masks is not None:
+        _apply_masks(layers, masks)
+    initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    init_weights = {n: initial[f"{n}.weight"] for n in layers}
+
+    x_tr, y_tr = dataset.tensors("train")
+    x_val, y_val = dataset.tensors("val")
+    gen = torch.Generator().manual_seed(sc.seed)
+    eval_idx = torch.randperm(len(y_val), generator=gen)[: sc.eval_batch]
+    x_eval, y_eval = x_val[eval_idx], y_val[eval_idx]
+
+    scorer = make_scorer(sc, layers, init_weights)
+    search = None
+    if scorer.uses_search:
+        search = LotteryTicketSearch(
+            model, layers, init_weights, scorer.reset_to, accuracy_only=scorer.metric == "accuracy"
+        )
+    sampler = None
+    if search is not None and sc.searches_per_step > 0:
+        m = max(1, round(sc.subset_fraction * search.n_weights))
+        k = min(sc.searches_per_step, search.n_weights // m)
+        sampler = SubsetSampler(search.n_weights, m, gen), k
+
+    opt = OPTIMIZERS[tc.optimizer](model.parameters(), tc)
+    steps_per_epoch = (len(y_tr) + tc.batch_size - 1) // tc.batch_size
+    total = steps_per_epoch * tc.epochs
+    search_from = int(sc.start_fraction * total)
+    run = Run(config=cfg, model=model, initial_state=initial, scorer=scorer, dataset=dataset)
+    run.masks = masks
+    shuffle = torch.Generator().manual_seed(tc.seed)
+    start = time.perf_counter()
+    step = 0
+    try:
+        for epoch in range(1, tc.epochs + 1):
+            model.train()
+            order = torch.randperm(len(y_tr), generator=shuffle)
+            loss_sum = 0.0
+            for b in range(steps_per_epoch):
+                state.check()
+                idx = order[b * tc.batch_size : (b + 1) * tc.batch_size]
+                loss = F.cross_entropy(model(x_tr[idx]), y_tr[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                scorer.on_gradients(step, total)
+                opt.step()
+                if masks is not None:
+                    _apply_masks(layers, masks)
+                step += 1
+                loss_sum += loss.item()
+                if sampler is not None and step > search_from and step % sc.every == 0:
+                    scorer.on_search(search.run(sampler[0].take(sampler[1]), x_eval, y_eval))
+                if b % max(1, steps_per_epoch // 10) == 0:
+                    elapsed = time.perf_counter() - start
+                    state.report(Progress(
+                        "train", step / total, f"epoch {epoch}/{tc.epochs}", epoch, tc.epochs, step, total,
+                        loss.item(), elapsed=elapsed, eta=elapsed / step * (total - step),
+                    ))
+            model.eval()
+            record = {
+                "epoch": epoch,
+                "loss": loss_sum / steps_per_epoch,
+                "train_accuracy": evaluate(model, x_tr, y_tr),
+                "val_accuracy": evaluate(model, x_val, y_val),
+                "seconds": time.perf_counter() - start,
+            }
+            run.history.append(record)
+            run.status = "complete" if epoch == tc.epochs else f"training (epoch {epoch} of {tc.epochs})"
+            elapsed = time.perf_counter() - start
+            state.report(Progress(
+                "train", step / total, f"epoch {epoch}/{tc.epochs} done", epoch, tc.epochs, step, total,
+                record["loss"], record["train_accuracy"], record["val_accuracy"], elapsed,
+                elapsed / step * (total - step),
+                significance={n: t.numpy().copy() for n, t in scorer.significance().items()},
+            ))
+            run.train_seconds = elapsed
+            if on_epoch is not None:
+                on_epoch(run)
+    except TaskCancelled:
+        run.status = "cancelled"
+    model.eval()
+    run.train_seconds = time.perf_counter() - start
+    run.finish_metrics()
+    return run
+
+
+@torch.no_grad()
+def _apply_masks(layers: dict[str, nn.Module], masks: dict[str, torch.Tensor]) -> None:
+    for name, mask in masks.items():
+        layers[name].weight.mul_(mask.to(layers[name].weight.dtype))

@@ -1,0 +1,154 @@
+"""Generated C built with the host gcc (-Wall -Wextra -Werror) answers like the numpy reference."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import accuracy, compile_c, train_pruned
+
+from bingo_studio.config import DatasetConfig
+from bingo_studio.data import load_dataset
+from bingo_studio.firmware.codegen import TEMPLATES, encode_layer, generate_c, write_sources
+from bingo_studio.firmware.quantize import quantize, reference_outputs, reference_predict
+from bingo_studio.firmware.size import layer_layout, size_report
+from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel
+
+PREDICT_MAIN = TEMPLATES / "host" / "predict_main.c"
+
+
+def run_host(cc, tmp_path, q, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(classes, outputs) of the host-built firmware for raw float32 samples ``x``."""
+    src = tmp_path / "src"
+    write_sources(q, src, main=False)
+    exe = compile_c(cc, [src / "bingo_model.c", PREDICT_MAIN], tmp_path / "predict", [f"-I{src}"])
+    proc = subprocess.run([str(exe)], input=np.ascontiguousarray(x, np.float32).tobytes(),
+                          capture_output=True, check=True)
+    rows = [line.split() for line in proc.stdout.decode().splitlines()]
+    assert len(rows) == len(x)
+    streamed = np.array([int(r[0]) for r in rows])
+    whole = np.array([int(r[1]) for r in rows])
+    assert np.array_equal(streamed, whole), "bingo_predict and bingo_begin/feed/finish disagree"
+    return streamed, np.array([[float(v) for v in r[2:]] for r in rows], dtype=np.float32)
+
+
+@pytest.mark.parametrize("fmt,scales", [("int8", "row"), ("int8", "layer"), ("float32", "row")])
+def test_whole_digits_test_split_matches_reference(host_cc, tmp_path, digits, digits_model, fmt, scales):
+    q = quantize(digits_model, fmt, scales)
+    c_pred, c_out = run_host(host_cc, tmp_path, q, digits.x_test)
+    ref_pred = reference_predict(q, digits.x_test)
+    agreement = float(np.mean(c_pred == ref_pred))
+    # Same float32 operations in the same order (ReLU, no libm call): bit-identical outputs.
+    assert agreement >= 0.995
+    assert np.array_equal(c_out, reference_outputs(q, digits.x_test))
+    float_acc = accuracy(digits_model.float_predict(digits.x_test), digits.y_test)
+    assert abs(accuracy(c_pred, digits.y_test) - float_acc) <= 0.01
+    assert float_acc > 0.85  # a real model, not noise
+
+
+def test_tanh_model_matches_reference(host_cc, tmp_path, digits):
+    model, masks = train_pruned(digits, [24], 0.7, epochs=30, activation="tanh")
+    fm = FirmwareModel.from_torch(model, digits, masks, name="digits-tanh")
+    assert fm.activation == "tanh"
+    q = quantize(fm)
+    c_pred, c_out = run_host(host_cc, tmp_path, q, digits.x_test)
+    # glibc's tanhf and numpy's float32 tanh may differ in the last bit: outputs close, classes
+    # equal unless two classes tie within that bit.
+    assert float(np.mean(c_pred == reference_predict(q, digits.x_test))) >= 0.995
+    np.testing.assert_allclose(c_out, reference_outputs(q, digits.x_test), rtol=1e-5, atol=1e-5)
+
+
+def test_per_feature_normalisation_is_folded_in(host_cc, tmp_path):
+    """Tabular data (per-feature mean/std): the board takes raw values and still agrees."""
+    wine = load_dataset(DatasetConfig(name="wine"))
+    assert wine.std.size == wine.n_features and np.ptp(wine.std) > 1  # features on different scales
+    model, masks = train_pruned(wine, [16], 0.5, epochs=60)
+    fm = FirmwareModel.from_torch(model, wine, masks, name="wine")
+    q = quantize(fm)
+    assert q.layers[0].colscale is not None
+    x = np.concatenate([wine.x_test, wine.x_val])
+    c_pred, c_out = run_host(host_cc, tmp_path, q, x)
+    assert np.array_equal(c_out, reference_outputs(q, x))
+    y = np.concatenate([wine.y_test, wine.y_val])
+    assert abs(accuracy(c_pred, y) - accuracy(fm.float_predict(x), y)) <= 0.03  # 81 samples: 2 flips
+
+
+def _synthetic(rng, widths, density, kill_row=None, kill_layer=None) -> FirmwareModel:
+    layers = []
+    for k, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+        w = rng.normal(0, 1 / np.sqrt(n_in), (n_out, n_in)).astype(np.float32)
+        mask = rng.random((n_out, n_in)) < density
+        if kill_row is not None and k == kill_row[0]:
+            mask[kill_row[1]] = False
+        if kill_layer == k:
+            mask[:] = False
+        layers.append(FirmwareLayer(f"fc{k}", w, rng.normal(0, 0.5, n_out).astype(np.float32), mask))
+    n_f = widths[0]
+    return FirmwareModel("synthetic", layers, "relu", rng.normal(3, 1, n_f), rng.uniform(0.5, 2, n_f),
+                         [f"c{i}" for i in range(widths[-1])])
+
+
+@pytest.mark.parametrize("fmt", ["int8", "float32"])
+def test_edge_cases_fully_pruned_row_and_layer_and_wide_index(host_cc, tmp_path, fmt):
+    rng = np.random.default_rng(1)
+    x = rng.normal(3, 2, (300, 20)).astype(np.float32)
+    x[:, 3] = 0.0  # zero inputs skip their columns
+    # 200 outputs need 2-byte row indices; row 5 of fc0 and all of fc1 are pruned away
+    fm = _synthetic(rng, [20, 200, 40, 7], 0.04, kill_row=(0, 5), kill_layer=1)
+    q = quantize(fm, fmt)
+    encodings = [encode_layer(layer) for layer in q.layers]
+    assert encodings[0].encoding == "index" and encodings[0].structure.dtype == np.uint16
+    assert q.layers[1].nnz == 0
+    c_pred, c_out = run_host(host_cc, tmp_path, q, x)
+    assert np.array_equal(c_out, reference_outputs(q, x))
+    # a dead hidden layer leaves only biases: every sample gets the same class
+    assert len(set(c_pred.tolist())) == 1
+
+
+def test_bitmask_and_index_encodings_both_agree(host_cc, tmp_path):
+    rng = np.random.default_rng(2)
+    fm = _synthetic(rng, [30, 60, 20, 5], 0.5)  # dense enough for bitmasks...
+    sparse = fm.with_masks([layer.mask & (rng.random(layer.mask.shape) < 0.1) for layer in fm.layers])
+    x = rng.normal(3, 2, (200, 30)).astype(np.float32)
+    for model, kind in ((fm, "bitmask"), (sparse, "index")):  # ...and sparse enough for index lists
+        q = quantize(model)
+        assert {encode_layer(layer).encoding for layer in q.layers} == {kind}
+        _, c_out = run_host(host_cc, tmp_path / kind, q, x)
+        assert np.array_equal(c_out, reference_outputs(q, x))
+
+
+def test_layout_picks_the_smaller_encoding():
+    assert layer_layout(64, 32, 2048) == ("bitmask", 64 * 4)
+    assert layer_layout(64, 32, 10) == ("index", 8 + 10)
+    assert layer_layout(10, 300, 20) == ("index", 2 + 40)  # > 128 rows: 2-byte indices
+
+
+def test_generated_code_names_and_comment(host_cc, tmp_path, digits_model):
+    files = generate_c(digits_model)
+    c = files["bingo_model.c"]
+    assert "dataset:    digits" in c and "sparsity 80.0%" in c and "classes:    0, 1, 2" in c
+    assert "PROGMEM" in files["bingo_model.h"]  # tables go to flash on AVR
+    # Every global symbol is bingo_-prefixed (Arduino's binary.h defines B0..B11111111).
+    src = tmp_path / "src"
+    write_sources(digits_model, src, main=False)
+    objs = []
+    for name in ("bingo_model.c", "bingo_protocol.c"):
+        obj = tmp_path / (name + ".o")
+        proc = subprocess.run([host_cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", str(src / name),
+                               "-o", str(obj), f"-I{src}"], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        objs.append(str(obj))
+    nm = subprocess.run(["nm", "-g", "--defined-only", *objs], capture_output=True, text=True, check=True).stdout
+    symbols = re.findall(r"^\w+ [A-Z] (\S+)$", nm, re.M)
+    assert symbols and all(s.startswith("bingo_") for s in symbols), symbols
+
+
+def test_only_surviving_weights_are_stored(digits_model):
+    c = generate_c(digits_model)["bingo_model.c"]
+    n_values = sum(int(n) for n in re.findall(r"int8_t bingo_l\d+_val\[(\d+)\]", c))
+    q = quantize(digits_model)
+    assert n_values == q.nnz <= digits_model.n_kept < 0.25 * digits_model.n_weights
+    report = size_report(q)
+    assert report.model_flash < report.dense_int8 < report.dense_float32

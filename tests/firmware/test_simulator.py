@@ -1,0 +1,84 @@
+"""The simulated Uno: real firmware in simavr, spoken to through pyserial on our own pty."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import serial
+from uno_sketches import built_echo, harness, session_dir
+
+from bingo_studio.errors import UserError
+from bingo_studio.firmware import local_platform
+from bingo_studio.firmware.simulator import SimulatedUno, build_harness, parse_reply
+
+pytestmark = pytest.mark.skipif(
+    bool(local_platform.missing_tools()) or shutil.which("gcc") is None,
+    reason="needs gcc-avr avr-libc arduino-core-avr avrdude gcc libsimavr-dev",
+)
+
+
+def echo_elf():
+    return built_echo() / ".pio" / "build" / "uno" / "firmware.elf"
+
+
+def test_harness_is_built_once_per_source_version():
+    first = harness()
+    assert first.name.startswith("harness-") and first.is_file()
+    assert build_harness(session_dir() / "simavr") == first
+
+
+def test_simulated_uno_answers_over_pyserial_and_counts_cycles():
+    with SimulatedUno(echo_elf(), harness=harness()) as sim:
+        assert sim.port.startswith("/dev/") and not sim.running  # in reset until the port is opened
+        with serial.Serial(sim.port, 115200, timeout=5) as ser:
+            assert ser.readline() == b"ready echo 1\r\n"
+            for i in range(3):
+                ser.write(b"1.5,2,%d\n" % i)
+                assert ser.readline() == b"got 1.5,2,%d\r\n" % i
+        cycles = sim.wait_cycles(3)
+    assert len(cycles) == 3
+    # the same loop with interrupts off costs exactly the same every time
+    assert cycles[0] > 100 and len(set(cycles)) == 1
+    assert sim.cycles_to_us(16_000) == pytest.approx(1000.0)
+
+
+def _first_answer(ser) -> bytes:
+    """The first 'got' line (boot='now' may lose the ready line to pyserial's flush on open)."""
+    for _ in range(3):
+        line = ser.readline()
+        if line.startswith(b"got"):
+            return line
+    return b""
+
+
+def test_two_simulators_have_their_own_ports():
+    with SimulatedUno(echo_elf(), harness=harness(), boot="now") as a, \
+            SimulatedUno(echo_elf(), harness=harness(), boot="now") as b:
+        assert a.port != b.port and a.running and b.running
+        with serial.Serial(a.port, 115200, timeout=5) as sa, serial.Serial(b.port, 115200, timeout=5) as sb:
+            sa.write(b"from a\n")
+            sb.write(b"from b\n")
+            assert _first_answer(sa) == b"got from a\r\n"
+            assert _first_answer(sb) == b"got from b\r\n"
+
+
+def test_reset_restarts_the_firmware():
+    with SimulatedUno(echo_elf(), harness=harness()) as sim:
+        with serial.Serial(sim.port, 115200, timeout=5) as ser:
+            assert ser.readline().startswith(b"ready")
+            sim.reset()
+            assert ser.readline().startswith(b"ready")
+        assert sim.resets == 2
+
+
+def test_missing_elf_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="build the project"):
+        SimulatedUno(tmp_path / "firmware.elf", harness=harness())
+
+
+def test_parse_reply():
+    r = parse_reply("pred 3 three 1234\r\n")
+    assert (r.cls, r.label, r.us, r.error) == (3, "three", 1234, "")
+    assert parse_reply("err expected 64 features, got 3").error == "expected 64 features, got 3"
+    assert parse_reply("ready digits 64") is None

@@ -1,0 +1,79 @@
+"""Small Arduino projects and shared, once-per-session folders for the build/flash/simulator tests.
+
+Everything lives under one temporary folder: the PlatformIO core (PLATFORMIO_CORE_DIR), the
+simavr harness and the projects, so nothing is written to the user's home and nothing downloads.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+from bingo_studio.firmware.platformio import run_build
+from bingo_studio.firmware.simulator import build_harness
+
+# Echoes lines as "got <line>", and brackets a fixed loop with the GPIOR0 markers the simulator
+# counts cycles between (1/2 around compute, interrupts off; 3 = inference done).
+ECHO_SKETCH = r"""
+#include <Arduino.h>
+static char buf[64];
+static uint8_t n = 0;
+void setup() { Serial.begin(115200); Serial.println("ready echo 1"); }
+void loop() {
+  while (Serial.available()) {
+    char c = Serial.read();
+    if (c == '\n') {
+      buf[n] = 0; n = 0;
+      noInterrupts(); GPIOR0 = 1;
+      volatile long s = 0; for (int i = 0; i < 100; i++) s += i;
+      GPIOR0 = 2; interrupts();
+      GPIOR0 = 3;
+      Serial.print("got "); Serial.println(buf);
+    } else if (n < 63) {
+      buf[n++] = c;
+    }
+  }
+}
+"""
+
+UNO_INI = """[env:uno]
+platform = atmelavr
+board = uno
+framework = arduino
+"""
+
+
+@functools.cache
+def session_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="bingo-fw-tests-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def core_dir() -> Path:
+    return session_dir() / "pio-core"
+
+
+def make_project(name: str, source: str, ini: str = UNO_INI) -> Path:
+    project = session_dir() / name
+    (project / "src").mkdir(parents=True, exist_ok=True)
+    (project / "platformio.ini").write_text(ini)
+    (project / "src" / "main.cpp").write_text(source)
+    return project
+
+
+@functools.cache
+def built_echo() -> Path:
+    """The echo sketch built offline for the Uno (once per session); returns the project folder."""
+    project = make_project("echo", ECHO_SKETCH)
+    result = run_build(project, "uno", offline=True, core_dir=core_dir())
+    assert result.ok, result.reason
+    return project
+
+
+@functools.cache
+def harness() -> Path:
+    return build_harness(session_dir() / "simavr")
