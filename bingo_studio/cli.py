@@ -106,7 +106,8 @@ def cmd_train(a: argparse.Namespace) -> int:
         bar.close()
     save_run(run, out)
     m = run.metrics
-    print(f"{run.status}: {cfg.dataset.name}, {cfg.model.preset} model, {m['total_weights']} prunable weights")
+    print(f"{run.status}: {cfg.dataset.name}, {cfg.model.preset} model {run.model.widths},"
+          f" {m['total_weights']} prunable weights")
     print(f"dense accuracy: validation {m['dense_val_accuracy']:.2%}, test {m['dense_test_accuracy']:.2%}")
     print(f"training took {run.train_seconds:.1f} s; run saved to {out}")
     return 0 if run.status == "complete" else 130
@@ -189,10 +190,17 @@ def cmd_datasets(a: argparse.Namespace) -> int:
 
 
 def cmd_models(a: argparse.Namespace) -> int:
-    from bingo_studio.models import PRESETS
+    from bingo_studio.data import get_source
+    from bingo_studio.models import PRESETS, build_model, describe
 
+    # sizes depend on the dataset's feature and class counts: read them from its first row
+    ds = get_source(a.dataset).load(DatasetConfig(name=a.dataset))
+    print(f"for {a.dataset} ({ds.n_features} features, {ds.n_classes} classes):")
+    print(f"{'preset':<15} {'hidden':<10} {'params':>8} {'float32 B':>10} {'int8 B':>8}  description")
     for name, preset in PRESETS.items():
-        print(f"{name:<15} hidden {','.join(map(str, preset.hidden)):<10} {preset.description}")
+        d = describe(build_model(ModelConfig(preset=name), ds.n_features, ds.n_classes))
+        print(f"{name:<15} {','.join(map(str, preset.hidden)):<10} {d['parameters']:>8} "
+              f"{d['dense_float32_bytes']:>10} {d['dense_int8_bytes']:>8}  {preset.description}")
     print(f"{'custom':<15} --hidden W1,W2,...")
     return 0
 
@@ -250,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("datasets", help="list the built-in datasets")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_datasets)
-    sub.add_parser("models", help="list the model presets").set_defaults(func=cmd_models)
+    mo = sub.add_parser("models", help="list the model presets with their sizes for a dataset")
+    mo.add_argument("--dataset", default="digits")
+    mo.set_defaults(func=cmd_models)
     sub.add_parser("estimators", help="list the significance estimators").set_defaults(func=cmd_estimators)
 
     dm = sub.add_parser("demo", help="train on digits and prune: the engine end to end")

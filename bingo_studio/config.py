@@ -43,7 +43,7 @@ class TrainConfig:
 class ScoringConfig:
     """BINGO's lottery-ticket search during training (shared/design/method.md)."""
 
-    estimator: str = "paper"  # a key of bingo_studio.bingo.estimators.ESTIMATORS
+    estimator: str = "train-time"  # a key of bingo_studio.bingo.estimators.ESTIMATORS ("paper": as written)
     searches_per_step: int = 4  # K subsets tried after each optimizer step
     subset_fraction: float = 0.01  # f: share of prunable weights reset in one search
     eval_batch: int = 512  # validation samples used to measure a search

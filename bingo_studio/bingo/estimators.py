@@ -141,6 +141,126 @@ class MeanChangeScorer(PaperScorer):
         return self.flat_importance("intent")
 
 
+class NoScorer(Scorer):
+    """Plain training: no searches, no gradient statistics (the baseline the overhead is measured on)."""
+
+    name = "none"
+    description = "no scoring: plain training (for baselines, IMP and random pruning)"
+    uses_search = False
+
+    def flat_importance(self, order: str = "intent") -> torch.Tensor:
+        return torch.zeros(self.n_weights)
+
+
+class TrainTimeScorer(Scorer):
+    """Significance gathered during the one training run from the gradients the steps already
+    compute, checked by BINGO's lottery-ticket searches (reset to zero, the change in validation loss).
+
+    Candidates (all flat, higher = keep), averaged over the second half of training:
+      ``taylor``    mean |g * w|: first-order loss change of removing the weight (Molchanov et al.)
+      ``obd``       w^2 * mean g^2: second-order estimate with the Fisher diagonal (LeCun's OBD)
+      ``magnitude`` |w| at the end of training
+      ``magnitude-taylor`` |w| * sqrt(mean |g * w|): magnitude weighed by the Taylor estimate
+      ``search``    mean relative loss change over the random resets to zero of each weight
+                    (shown for comparison; measured to prune far less than the others)
+    Every search also records, for each candidate, the subset's summed estimate beside the loss
+    change it really measured; ``check()`` reports how well each candidate predicts the
+    measurements (rank correlation), i.e. the searches are used to check the cheap estimates.
+    ``flat_importance`` is the candidate named by ``primary``; the pruning method "bingo" may
+    instead choose among the candidates on the validation curve (see pruning/methods/bingo.py).
+    """
+
+    name = "train-time"
+    description = "train-time Taylor/OBD/magnitude significance checked by loss searches (reset to zero)"
+    reset_to = "zero"
+    metric = "loss"
+    CANDIDATES = ("magnitude-taylor", "obd", "taylor", "magnitude")  # "bingo" chooses among these
+    gradient_from = 0.5  # share of training after which gradient statistics are collected
+
+    def __init__(self, layers, init_weights, cfg, primary: str = "magnitude-taylor", select: bool = True):
+        super().__init__(layers, init_weights, cfg)
+        self.primary = primary
+        self.select = select  # let the "bingo" pruning method choose a candidate on validation
+        self.grad_sum = torch.zeros(self.n_weights)
+        self.grad_sq = torch.zeros(self.n_weights)
+        self.taylor_abs = torch.zeros(self.n_weights)
+        self.grad_steps = torch.zeros(1)
+        self.sum_change = torch.zeros(self.n_weights)
+        # per search: the measured relative loss change and each candidate's summed prediction
+        self.check_measured = torch.zeros(0)
+        self.check_predicted = torch.zeros(0, len(self.CANDIDATES))
+
+    def _flat(self, attr: str) -> torch.Tensor:
+        return torch.cat([getattr(m.weight, attr).detach().reshape(-1) for m in self.layers.values()])
+
+    def on_gradients(self, step: int, total_steps: int) -> None:
+        if step < int(self.gradient_from * total_steps):
+            return
+        if any(m.weight.grad is None for m in self.layers.values()):
+            return
+        g = self._flat("grad")
+        w = self._flat("data")
+        self.grad_sum += g
+        self.grad_sq += g * g
+        self.taylor_abs += (g * w).abs()
+        self.grad_steps += 1
+
+    def on_search(self, result: SearchResult) -> None:
+        change = _relative_change(result, self.metric)
+        m = result.subsets.shape[1]
+        idx = result.subsets.reshape(-1)
+        self.count[idx] += 1
+        self.sum_change[idx] += change.repeat_interleave(m)
+        if self.grad_steps.item() > 0:  # check the cheap estimates against this measurement
+            cands = self.candidates(include_search=False)
+            pred = torch.stack([cands[c][result.subsets].sum(1) for c in self.CANDIDATES], 1)
+            self.check_measured = torch.cat([self.check_measured, change])
+            self.check_predicted = torch.cat([self.check_predicted, pred])
+
+    def candidates(self, include_search: bool = True) -> dict[str, torch.Tensor]:
+        n = max(self.grad_steps.item(), 1.0)
+        w = self._flat("data")
+        taylor = self.taylor_abs / n
+        out = {
+            "magnitude-taylor": w.abs() * taylor.sqrt(),
+            "obd": w * w * self.grad_sq / n,
+            "taylor": taylor,
+            "magnitude": w.abs(),
+        }
+        if include_search:
+            seen = self.count > 0
+            mean = torch.zeros(self.n_weights)
+            mean[seen] = self.sum_change[seen] / self.count[seen]
+            if (~seen).any():
+                mean[~seen] = mean[seen].mean() if seen.any() else 0.0
+            out["search"] = mean
+        return out
+
+    def check(self) -> dict[str, float]:
+        """Rank correlation between each candidate's summed estimate and the measured changes."""
+        if len(self.check_measured) < 3:
+            return {}
+        def ranks(x):
+            return torch.argsort(torch.argsort(x)).double()
+        out = {}
+        r_m = ranks(self.check_measured)
+        for j, c in enumerate(self.CANDIDATES):
+            r_p = ranks(self.check_predicted[:, j])
+            out[c] = float(torch.corrcoef(torch.stack([r_m, r_p]))[0, 1])
+        return out
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        state = dict(state)
+        for k in ("check_measured", "check_predicted"):  # their length is the number of searches
+            if k in state:
+                setattr(self, k, state.pop(k).float())
+        super().load_state_dict(state)
+
+    def flat_importance(self, order: str = "intent") -> torch.Tensor:
+        imp = self.candidates(include_search=self.primary == "search")[self.primary]
+        return -imp if order == "literal" else imp
+
+
 ESTIMATORS: dict[str, tuple[str, Callable[..., Scorer]]] = {
     "paper": (PaperScorer.description, lambda l, i, c: PaperScorer(l, i, c)),
     "paper-loss": (
@@ -159,6 +279,8 @@ ESTIMATORS: dict[str, tuple[str, Callable[..., Scorer]]] = {
         "mean relative loss change over all resets to zero",
         lambda l, i, c: MeanChangeScorer(l, i, c, metric="loss", reset_to="zero"),
     ),
+    "none": (NoScorer.description, lambda l, i, c: NoScorer(l, i, c)),
+    "train-time": (TrainTimeScorer.description, lambda l, i, c: TrainTimeScorer(l, i, c)),
 }
 
 

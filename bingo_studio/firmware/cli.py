@@ -165,12 +165,14 @@ def _console(sim, ser) -> None:
     """stdin lines -> the simulated UART; its output -> stdout; cycle counts -> stderr."""
     stop = threading.Event()
     shown = 0
+    last_rx = [time.monotonic()]
 
     def pump_out() -> None:
         nonlocal shown
         while not stop.is_set():
             data = ser.read(ser.in_waiting or 1)
             if data:
+                last_rx[0] = time.monotonic()
                 sys.stdout.write(data.decode("ascii", "replace").replace("\r\n", "\n"))
                 sys.stdout.flush()
             while shown < len(sim.cycles):
@@ -183,7 +185,10 @@ def _console(sim, ser) -> None:
     try:
         for line in sys.stdin:
             ser.write(line.rstrip("\r\n").encode("ascii", "replace") + b"\n")
-        time.sleep(0.5)  # let the last answers arrive after stdin ends
+        # stdin ended: let the last answers arrive (quiet for half a second, at most 10 s)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and time.monotonic() - last_rx[0] < 0.5:
+            time.sleep(0.05)
     except KeyboardInterrupt:
         pass
     finally:
@@ -248,13 +253,11 @@ def cmd_simulate(a: argparse.Namespace) -> int:
 
 
 # -- export -----------------------------------------------------------------------------------
-def export_run(run_dir: str | Path, board: str, out: str | Path, min_accuracy: float | None = None,
-               fmt: str = "int8", method: str = "bingo", exact_cycles: bool = False):
-    """A firmware project for a trained run: pruned to `min_accuracy` now, else with the run's saved
-    mask (from `prune`), else dense. Returns project.ExportResult."""
+def firmware_model_for_run(run_dir: str | Path, min_accuracy: float | None = None, method: str = "bingo"):
+    """The run's model as a FirmwareModel: pruned to `min_accuracy` now (saved to the run), else
+    with the run's saved mask (from `prune`), else dense."""
     import numpy as np
 
-    from bingo_studio.firmware.project import export
     from bingo_studio.firmware.spec import FirmwareModel
     from bingo_studio.runs import load_run, load_tensors
 
@@ -273,7 +276,15 @@ def export_run(run_dir: str | Path, board: str, out: str | Path, min_accuracy: f
         print("note: the run is not pruned (bingo-studio prune, or --min-accuracy): exporting it dense",
               file=sys.stderr)
         masks = {name: np.ones(tuple(layer.weight.shape), dtype=bool) for name, layer in run.layers.items()}
-    fmodel = FirmwareModel.from_torch(run.model, dataset, masks, meta=meta, name=run.config.dataset.name)
+    return FirmwareModel.from_torch(run.model, dataset, masks, meta=meta, name=run.config.dataset.name)
+
+
+def export_run(run_dir: str | Path, board: str, out: str | Path, min_accuracy: float | None = None,
+               fmt: str = "int8", method: str = "bingo", exact_cycles: bool = False):
+    """Write a firmware project for a trained run (see firmware_model_for_run); returns project.ExportResult."""
+    from bingo_studio.firmware.project import export
+
+    fmodel = firmware_model_for_run(run_dir, min_accuracy, method)
     return export(fmodel, out, board, fmt=fmt, exact_cycles=exact_cycles)
 
 

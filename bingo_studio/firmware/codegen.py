@@ -103,19 +103,22 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return template
 
 
-def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "row") -> dict[str, str]:
+def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "layer") -> dict[str, str]:
     """{"bingo_model.h": ..., "bingo_model.c": ...} for ``model`` (a QModel is used as is)."""
     q = model if isinstance(model, QModel) else quantize(model, fmt, scales)
     report = sizes.size_report(q, boards=())
     comment = _comment(q, report)
-    header = _fill((TEMPLATES / "bingo_model.h.in").read_text(), {
-        "COMMENT": comment,
-        "N_FEATURES": str(q.n_features),
-        "N_CLASSES": str(len(q.class_names)),
-        "N_LAYERS": str(len(q.layers)),
-        "FMT_FLOAT32": "1" if q.fmt == "float32" else "0",
-        "ACT_TANH": "1" if q.activation == "tanh" else "0",
-    })
+    header = _fill(
+        (TEMPLATES / "bingo_model.h.in").read_text(),
+        {
+            "COMMENT": comment,
+            "N_FEATURES": str(q.n_features),
+            "N_CLASSES": str(len(q.class_names)),
+            "N_LAYERS": str(len(q.layers)),
+            "FMT_FLOAT32": "1" if q.fmt == "float32" else "0",
+            "ACT_TANH": "1" if q.activation == "tanh" else "0",
+        },
+    )
 
     wtype, vfmt = ("float", c_float) if q.fmt == "float32" else ("int8_t", str)
     btype, bfmt = ("float", c_float) if q.fmt == "float32" else ("int16_t", str)
@@ -153,11 +156,19 @@ def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "
         if layer.rowscale is not None and layer.rowscale.size > 1:
             flags.append("BINGO_PER_ROW")
         fields = [ptr.get(key, "NULL") for key in ("nzcols", "idx", "val", "colscale", "rowscale")]
-        fields += [p + "bias", c_float(layer.bias_scale), str(layer.n_in), str(layer.n_out),
-                   " | ".join(flags) or "0"]
+        fields += [
+            p + "bias",
+            c_float(layer.bias_scale),
+            str(layer.n_in),
+            str(layer.n_out),
+            " | ".join(flags) or "0",
+        ]
         descriptors.append("    {" + ", ".join(fields) + "}")
-    parts.append("\nstatic const bingo_layer_t bingo_layers[BINGO_N_LAYERS] BINGO_ROM = {\n"
-                 + ",\n".join(descriptors) + "\n};\n\n")
+    parts.append(
+        "\nstatic const bingo_layer_t bingo_layers[BINGO_N_LAYERS] BINGO_ROM = {\n"
+        + ",\n".join(descriptors)
+        + "\n};\n\n"
+    )
     # one literal a label: "1\\0" "2\\0", never "1\\02" (an octal escape)
     labels = " ".join(f'"{w}\\0"' for w in sizes.label_words(q.class_names))
     parts.append(f'const char bingo_name[] BINGO_ROM = "{q.name}";\n')
@@ -167,8 +178,13 @@ def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "
     return {"bingo_model.h": header, "bingo_model.c": "".join(parts)}
 
 
-def write_sources(model: FirmwareModel | QModel, out_dir: str | Path, fmt: str = "int8",
-                  scales: str = "row", main: bool = True) -> list[Path]:
+def write_sources(
+    model: FirmwareModel | QModel,
+    out_dir: str | Path,
+    fmt: str = "int8",
+    scales: str = "layer",
+    main: bool = True,
+) -> list[Path]:
     """Write the model, the protocol and (``main``) the Arduino main.cpp into ``out_dir``."""
     out = Path(out_dir)
     try:

@@ -98,6 +98,9 @@ def _base_env(core_dir: Path | None) -> dict[str, str]:
         PLATFORMIO_NO_ANSI="true",
         PLATFORMIO_SETTING_ENABLE_TELEMETRY="no",
         PLATFORMIO_SETTING_CHECK_PLATFORMIO_INTERVAL="3650",
+        # English tool messages: explain_failure reads them (gcc, ld and avrdude are translated)
+        LC_MESSAGES="C",
+        LANGUAGE="en",
     )
     if core_dir is not None:
         env["PLATFORMIO_CORE_DIR"] = str(core_dir)
@@ -119,7 +122,12 @@ def _command(
         core = core or local_platform.default_core_dir()
         platform_dir = local_platform.ensure_offline_platform(core)
         argv += ["-c", str(local_platform.write_offline_config(project, platform_dir))]
-    return argv + extra, _base_env(core)
+    env = _base_env(core)
+    if offline and core is not None:
+        # Every exported project compiles the same Arduino core: share the objects (SCons CacheDir,
+        # keyed by the exact command line, so different flags never mix).
+        env.setdefault("PLATFORMIO_BUILD_CACHE_DIR", str(core / "build-cache"))
+    return argv + extra, env
 
 
 def build_command(

@@ -31,9 +31,14 @@ def platformio_ini(boards: tuple[str, ...], exact_cycles: bool = False) -> str:
         f"default_envs = {envs[0].env}",
         "",
     ]
-    for b in dict.fromkeys(envs):  # same board twice -> one env
-        lines += [f"[env:{b.env}]", f"platform = {b.platform}", f"board = {b.board_id}", "framework = arduino",
-                  "monitor_speed = 115200"]
+    for b in {b.env: b for b in envs}.values():  # the same board twice -> one env
+        lines += [
+            f"[env:{b.env}]",
+            f"platform = {b.platform}",
+            f"board = {b.board_id}",
+            "framework = arduino",
+            "monitor_speed = 115200",
+        ]
         if b.avr and exact_cycles:
             # interrupts off during model compute: exact cycle counts in the simulator
             lines.append("build_flags = -DBINGO_EXACT_CYCLES")
@@ -41,8 +46,14 @@ def platformio_ini(boards: tuple[str, ...], exact_cycles: bool = False) -> str:
     return "\n".join(lines)
 
 
-def write_project(model: FirmwareModel | QModel, out_dir: str | Path, boards: tuple[str, ...] = ("uno", "esp32", "pico"),
-                  fmt: str = "int8", scales: str = "row", exact_cycles: bool = False) -> Path:
+def write_project(
+    model: FirmwareModel | QModel,
+    out_dir: str | Path,
+    boards: tuple[str, ...] = ("uno", "esp32", "pico"),
+    fmt: str = "int8",
+    scales: str = "layer",
+    exact_cycles: bool = False,
+) -> Path:
     """Write a PlatformIO project for ``model`` into ``out_dir`` (created; generated files replaced)."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -61,16 +72,26 @@ def write_project(model: FirmwareModel | QModel, out_dir: str | Path, boards: tu
 def _readme(q: QModel, report: SizeReport, boards) -> str:
     fits = []
     for key, fit in report.boards.items():
-        verdict = "fits" if fit.fits else (
-            f"does NOT fit (flash over by {fit.flash_over} B, RAM over by {fit.ram_over} B)")
-        fits.append(f"  {get_board(key).title}: flash {fit.flash}/{fit.flash_limit} B, "
-                    f"RAM {fit.ram}+{fit.stack_reserve} stack/{fit.ram_limit} B: {verdict}")
-    summary = (f"{q.n_features} features -> {len(q.class_names)} classes, {report.nnz} of {report.n_weights} "
-               f"weights kept ({report.sparsity:.1%} pruned), {q.fmt}; model tables {report.model_flash} B "
-               f"(dense float32 would be {report.dense_float32} B).\n" + "\n".join(fits))
+        verdict = (
+            "fits"
+            if fit.fits
+            else (f"does NOT fit (flash over by {fit.flash_over} B, RAM over by {fit.ram_over} B)")
+        )
+        fits.append(
+            f"  {get_board(key).title}: flash {fit.flash}/{fit.flash_limit} B, "
+            f"RAM {fit.ram}+{fit.stack_reserve} stack/{fit.ram_limit} B: {verdict}"
+        )
+    summary = (
+        f"{q.n_features} features -> {len(q.class_names)} classes, {report.nnz} of {report.n_weights} "
+        f"weights kept ({report.sparsity:.1%} pruned), {q.fmt}; model tables {report.model_flash} B "
+        f"(dense float32 would be {report.dense_float32} B).\n" + "\n".join(fits)
+    )
     text = (TEMPLATES / "README.txt.in").read_text()
-    return (text.replace("@@NAME@@", q.name).replace("@@SUMMARY@@", summary)
-            .replace("@@ENV@@", get_board(boards[0]).env))
+    return (
+        text.replace("@@NAME@@", q.name)
+        .replace("@@SUMMARY@@", summary)
+        .replace("@@ENV@@", get_board(boards[0]).env)
+    )
 
 
 @dataclass
@@ -89,17 +110,27 @@ class ExportResult:
     @property
     def summary(self) -> str:
         fit = self.size.boards[self.board]
-        head = (f"wrote {self.project_dir} (env {self.env}): model {self.size.model_flash} B flash, "
-                f"{self.size.nnz}/{self.size.n_weights} weights, {self.fmt}; firmware about {fit.flash}/"
-                f"{fit.flash_limit} B flash, {fit.ram}/{fit.ram_limit} B RAM")
+        head = (
+            f"wrote {self.project_dir} (env {self.env}): model {self.size.model_flash} B flash, "
+            f"{self.size.nnz}/{self.size.n_weights} weights, {self.fmt}; firmware about {fit.flash}/"
+            f"{fit.flash_limit} B flash, {fit.ram}/{fit.ram_limit} B RAM"
+        )
         if fit.fits:
             return head + ": fits"
-        return head + (f": does NOT fit (flash over by {fit.flash_over} B, RAM over by {fit.ram_over} B; "
-                       "prune more or use int8)")
+        return head + (
+            f": does NOT fit (flash over by {fit.flash_over} B, RAM over by {fit.ram_over} B; "
+            "prune more or use int8)"
+        )
 
 
-def export(model: FirmwareModel, out_dir: str | Path, board: str, fmt: str = "int8", scales: str = "row",
-           exact_cycles: bool = False) -> ExportResult:
+def export(
+    model: FirmwareModel,
+    out_dir: str | Path,
+    board: str,
+    fmt: str = "int8",
+    scales: str = "layer",
+    exact_cycles: bool = False,
+) -> ExportResult:
     """A project for one board plus its size report; a model that does not fit is still written
     (the report says by how much it is over) so the user can look at the code."""
     b = get_board(board)

@@ -30,7 +30,7 @@ import numpy as np
 
 from bingo_studio.boards import BOARDS, Board
 from bingo_studio.errors import UserError
-from bingo_studio.firmware.quantize import QModel, quantize
+from bingo_studio.firmware.quantize import QModel, stored_counts, uniform
 from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel, safe_word
 
 SMALL_INDEX_ROWS = 128  # rows a one-byte index addresses (7 bits + end-of-column flag)
@@ -40,7 +40,9 @@ AVR_PTR = 2
 
 def index_bytes(n_out: int) -> int:
     if n_out > WIDE_INDEX_ROWS:
-        raise UserError(f"a layer with {n_out} outputs is too wide for the firmware (at most {WIDE_INDEX_ROWS})")
+        raise UserError(
+            f"a layer with {n_out} outputs is too wide for the firmware (at most {WIDE_INDEX_ROWS})"
+        )
     return 1 if n_out <= SMALL_INDEX_ROWS else 2
 
 
@@ -76,11 +78,74 @@ def label_words(class_names: list[str]) -> list[str]:
     return [safe_word(c, 24) or str(i) for i, c in enumerate(class_names)]
 
 
-def info_text(q: QModel) -> str:
+@dataclass
+class LayerShape:
+    name: str
+    n_in: int
+    n_out: int
+    nnz: int  # weights stored
+    colscale: int  # floats of per-input scale (0: none)
+    rowscale: int  # floats of per-row/per-layer scale (0: none)
+
+
+@dataclass
+class ModelShape:
+    """What the size model needs: per-layer counts, the weight format and the printed text."""
+
+    name: str
+    fmt: str
+    scales: str
+    activation: str
+    class_names: list[str]
+    metadata: dict
+    layers: list[LayerShape]
+
+    @property
+    def n_features(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def nnz(self) -> int:
+        return sum(layer.nnz for layer in self.layers)
+
+    @property
+    def n_weights(self) -> int:
+        return sum(layer.n_in * layer.n_out for layer in self.layers)
+
+    @classmethod
+    def of_qmodel(cls, q: QModel) -> ModelShape:
+        layers = [
+            LayerShape(
+                la.name,
+                la.n_in,
+                la.n_out,
+                la.nnz,
+                0 if la.colscale is None else la.colscale.size,
+                0 if la.rowscale is None else la.rowscale.size,
+            )
+            for la in q.layers
+        ]
+        return cls(q.name, q.fmt, q.scales, q.activation, list(q.class_names), q.metadata, layers)
+
+    @classmethod
+    def of_model(cls, fm: FirmwareModel, fmt: str = "int8", scales: str = "layer") -> ModelShape:
+        """Counts without building the tables (the same numbers ``quantize`` leads to, faster)."""
+        counts = stored_counts(fm, fmt, scales)
+        per_feature = not uniform(fm.std)
+        layers = []
+        for k, (layer, nnz) in enumerate(zip(fm.layers, counts)):
+            col = layer.n_in if (k == 0 and fmt == "int8" and per_feature) else 0
+            row = 0 if fmt == "float32" else (layer.n_out if scales == "row" else 1)
+            layers.append(LayerShape(layer.name, layer.n_in, layer.n_out, nnz, col, row))
+        return cls(fm.safe_name, fmt, scales, fm.activation, list(fm.class_names), dict(fm.metadata), layers)
+
+
+def info_text(shape: ModelShape | QModel) -> str:
     """The line after "info " (one line, space-separated key=value, no commas but in labels)."""
+    q = shape if isinstance(shape, ModelShape) else ModelShape.of_qmodel(shape)
     m = q.metadata
     widths = [q.n_features] + [layer.n_out for layer in q.layers]
-    total = sum(layer.values.size for layer in q.layers)
+    total = q.n_weights
     parts = [
         f"model={q.name}",
         f"dataset={safe_word(m.get('dataset', '') or '-')}",
@@ -98,8 +163,8 @@ def info_text(q: QModel) -> str:
     return " ".join(parts)
 
 
-def text_bytes(q: QModel) -> int:
-    labels = sum(len(w) + 1 for w in label_words(q.class_names)) + 1  # + the literal's own '\\0'
+def text_bytes(q: ModelShape) -> int:
+    labels = sum(len(w) + 1 for w in label_words(q.class_names)) + 1  # + the literal's own NUL
     return (len(q.name) + 1) + labels + len(info_text(q)) + 1
 
 
@@ -193,11 +258,21 @@ class SizeReport:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d.update(table_bytes=self.table_bytes, model_flash=self.model_flash, bound_bytes=self.bound_bytes,
-                 entropy_bytes=self.entropy_bytes, sparsity=self.sparsity)
+        d.update(
+            table_bytes=self.table_bytes,
+            model_flash=self.model_flash,
+            bound_bytes=self.bound_bytes,
+            entropy_bytes=self.entropy_bytes,
+            sparsity=self.sparsity,
+        )
         for key, fit in self.boards.items():
-            d["boards"][key].update(fits=fit.fits, flash_fits=fit.flash_fits, ram_fits=fit.ram_fits,
-                                    flash_over=fit.flash_over, ram_over=fit.ram_over)
+            d["boards"][key].update(
+                fits=fit.fits,
+                flash_fits=fit.flash_fits,
+                ram_fits=fit.ram_fits,
+                flash_over=fit.flash_over,
+                ram_over=fit.ram_over,
+            )
         for i, layer in enumerate(self.layers):
             d["layers"][i]["table_bytes"] = layer.table_bytes
         return d
@@ -209,77 +284,134 @@ def _log2_binom(n: int, k: int) -> float:
     return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(2)
 
 
-def layer_sizes(q: QModel) -> list[LayerSize]:
+def layer_sizes(q: ModelShape) -> list[LayerSize]:
     out = []
     vbytes = 4 if q.fmt == "float32" else 1
     for layer in q.layers:
         n_in, n_out, nnz = layer.n_in, layer.n_out, layer.nnz
         encoding, structure = layer_layout(n_in, n_out, nnz)
-        scale = 0 if layer.colscale is None else 4 * n_in
-        if layer.rowscale is not None:
-            scale += 4 * layer.rowscale.size
+        scale = 4 * (layer.colscale + layer.rowscale)
         bias = n_out * (2 if q.fmt == "int8" else 4)
         idx_bits = math.ceil(math.log2(max(2, min(n_in, n_out))))
-        out.append(LayerSize(
-            layer.name, n_in, n_out, nnz, encoding, structure, nnz * vbytes, scale, bias,
-            nnz * (8 + idx_bits) / 8, (8 * nnz + _log2_binom(n_in * n_out, nnz)) / 8,
-        ))
+        out.append(
+            LayerSize(
+                layer.name,
+                n_in,
+                n_out,
+                nnz,
+                encoding,
+                structure,
+                nnz * vbytes,
+                scale,
+                bias,
+                nnz * (8 + idx_bits) / 8,
+                (8 * nnz + _log2_binom(n_in * n_out, nnz)) / 8,
+            )
+        )
     return out
 
 
-def model_ram(q: QModel, ptr_bytes: int = AVR_PTR) -> int:
+def model_ram(q: ModelShape | QModel, ptr_bytes: int = AVR_PTR) -> int:
     b0, b1 = buffer_floats([layer.n_out for layer in q.layers])
     return 4 * (b0 + b1) + cursor_bytes(ptr_bytes)
 
 
-def board_fit(report: SizeReport, q: QModel, board: Board) -> BoardFit:
+def board_fit(report: SizeReport, q: ModelShape, board: Board) -> BoardFit:
     desc = descriptor_bytes(board.ptr_bytes) * len(q.layers)
     flash = board.overhead_flash[q.fmt] + report.table_bytes + desc + report.text_bytes
     if q.activation == "tanh":
         flash += board.tanh_flash
     ram = board.overhead_ram + model_ram(q, board.ptr_bytes)
-    return BoardFit(board.key, flash, board.flash_bytes, ram, board.ram_bytes, board.stack_reserve,
-                    board.overhead_measured)
+    return BoardFit(
+        board.key,
+        flash,
+        board.flash_bytes,
+        ram,
+        board.ram_bytes,
+        board.stack_reserve,
+        board.overhead_measured,
+    )
 
 
-def size_report(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "row",
-                boards: tuple[str, ...] | None = None) -> SizeReport:
+def size_report(
+    model: FirmwareModel | QModel,
+    fmt: str = "int8",
+    scales: str = "layer",
+    boards: tuple[str, ...] | None = None,
+) -> SizeReport:
     """Sizes of ``model`` as firmware (a QModel is taken as is; fmt/scales then come from it)."""
-    q = model if isinstance(model, QModel) else quantize(model, fmt, scales)
-    n_weights = sum(layer.values.size for layer in q.layers)
+    q = ModelShape.of_qmodel(model) if isinstance(model, QModel) else ModelShape.of_model(model, fmt, scales)
+    n_weights = q.n_weights
     n_bias = sum(layer.n_out for layer in q.layers)
     report = SizeReport(
-        q.fmt, q.scales, n_weights, q.nnz, layer_sizes(q), descriptor_bytes(AVR_PTR) * len(q.layers),
-        text_bytes(q), model_ram(q), 4 * (n_weights + n_bias), n_weights + 4 * n_bias,
+        q.fmt,
+        q.scales,
+        n_weights,
+        q.nnz,
+        layer_sizes(q),
+        descriptor_bytes(AVR_PTR) * len(q.layers),
+        text_bytes(q),
+        model_ram(q),
+        4 * (n_weights + n_bias),
+        n_weights + 4 * n_bias,
     )
     for key in boards if boards is not None else tuple(BOARDS):
         report.boards[key] = board_fit(report, q, BOARDS[key])
     return report
 
 
-def size_report_arrays(weights: list[np.ndarray], biases: list[np.ndarray], masks: list[np.ndarray],
-                       n_features: int, fmt: str = "int8", scales: str = "row",
-                       class_names: list[str] | None = None, per_feature_std: bool = False,
-                       activation: str = "relu") -> SizeReport:
+def size_report_arrays(
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    masks: list[np.ndarray],
+    n_features: int,
+    fmt: str = "int8",
+    scales: str = "layer",
+    class_names: list[str] | None = None,
+    per_feature_std: bool = False,
+    activation: str = "relu",
+) -> SizeReport:
     """``size_report`` from bare arrays (weight (out, in), bias, mask per layer), e.g. a pruning slider.
 
     Text sizes assume the name "model" and labels 0..K-1 unless ``class_names`` is given.
     """
-    layers = [FirmwareLayer(f"fc{k}", np.asarray(w, np.float32), np.asarray(b, np.float32),
-                            np.asarray(m).reshape(np.shape(w)) != 0)
-              for k, (w, b, m) in enumerate(zip(weights, biases, masks))]
+    layers = [
+        FirmwareLayer(
+            f"fc{k}",
+            np.asarray(w, np.float32),
+            np.asarray(b, np.float32),
+            np.asarray(m).reshape(np.shape(w)) != 0,
+        )
+        for k, (w, b, m) in enumerate(zip(weights, biases, masks))
+    ]
     n_classes = layers[-1].n_out
     std = np.linspace(1.0, 2.0, n_features, dtype=np.float32) if per_feature_std else np.ones(1, np.float32)
-    fm = FirmwareModel("model", layers, activation, np.zeros(1, np.float32), std,
-                       list(class_names or [str(i) for i in range(n_classes)]))
+    fm = FirmwareModel(
+        "model",
+        layers,
+        activation,
+        np.zeros(1, np.float32),
+        std,
+        list(class_names or [str(i) for i in range(n_classes)]),
+    )
     return size_report(fm, fmt, scales)
 
 
 # ---- measurement with the real AVR toolchain (tests, benchmarks, recalibrating boards.py) --------
 ARDUINO_AVR = Path("/usr/share/arduino/hardware/arduino/avr")
-AVR_COMMON = ["-mmcu=atmega328p", "-DF_CPU=16000000L", "-DARDUINO=10807", "-DARDUINO_AVR_UNO",
-              "-DARDUINO_ARCH_AVR", "-DDECIMAL_DIG=__DECIMAL_DIG__", "-Os", "-ffunction-sections",
-              "-fdata-sections", "-flto", "-w"]
+AVR_COMMON = [
+    "-mmcu=atmega328p",
+    "-DF_CPU=16000000L",
+    "-DARDUINO=10807",
+    "-DARDUINO_AVR_UNO",
+    "-DARDUINO_ARCH_AVR",
+    "-DDECIMAL_DIG=__DECIMAL_DIG__",
+    "-Os",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-flto",
+    "-w",
+]
 AVR_CXX = ["-std=gnu++11", "-fpermissive", "-fno-exceptions", "-fno-threadsafe-statics"]
 
 
@@ -325,7 +457,9 @@ def avr_core_archive(work_dir: Path) -> Path:
     return archive
 
 
-def avr_build(src_dir: str | Path, work_dir: str | Path, defines: tuple[str, ...] = ()) -> tuple[int, int, Path]:
+def avr_build(
+    src_dir: str | Path, work_dir: str | Path, defines: tuple[str, ...] = ()
+) -> tuple[int, int, Path]:
     """Build the Uno firmware in ``src_dir`` with avr-gcc as PlatformIO would; (flash, RAM, ELF).
 
     flash = text + data and RAM = data + bss of avr-size, the figures PlatformIO prints.
@@ -336,7 +470,11 @@ def avr_build(src_dir: str | Path, work_dir: str | Path, defines: tuple[str, ...
     src_dir, work_dir = Path(src_dir), Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     core = avr_core_archive(work_dir)
-    inc = [f"-I{ARDUINO_AVR / 'cores' / 'arduino'}", f"-I{ARDUINO_AVR / 'variants' / 'standard'}", f"-I{src_dir}"]
+    inc = [
+        f"-I{ARDUINO_AVR / 'cores' / 'arduino'}",
+        f"-I{ARDUINO_AVR / 'variants' / 'standard'}",
+        f"-I{src_dir}",
+    ]
     defs = [f"-D{d}" for d in defines]
     objs = []
     for src in sorted(src_dir.iterdir()):
@@ -349,8 +487,21 @@ def avr_build(src_dir: str | Path, work_dir: str | Path, defines: tuple[str, ...
             continue
         objs.append(str(obj))
     elf = work_dir / "firmware.elf"
-    _run(["avr-gcc", "-mmcu=atmega328p", "-Os", "-flto", "-fuse-linker-plugin", "-Wl,--gc-sections",
-          "-o", str(elf), *objs, str(core), "-lm"])
+    _run(
+        [
+            "avr-gcc",
+            "-mmcu=atmega328p",
+            "-Os",
+            "-flto",
+            "-fuse-linker-plugin",
+            "-Wl,--gc-sections",
+            "-o",
+            str(elf),
+            *objs,
+            str(core),
+            "-lm",
+        ]
+    )
     out = subprocess.run(["avr-size", "-A", str(elf)], capture_output=True, text=True, check=True).stdout
     sec = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\.(\w+)\s+(\d+)", out, re.M)}
     text, data, bss = sec.get("text", 0), sec.get("data", 0), sec.get("bss", 0)

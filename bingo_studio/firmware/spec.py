@@ -51,7 +51,9 @@ class FirmwareModel:
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
-            raise UserError(f"the firmware supports activations {', '.join(ACTIVATIONS)}, not '{self.activation}'")
+            raise UserError(
+                f"the firmware supports activations {', '.join(ACTIVATIONS)}, not '{self.activation}'"
+            )
         if not self.layers:
             raise UserError("the model has no layers to export")
         for a, b in zip(self.layers[:-1], self.layers[1:]):
@@ -65,7 +67,9 @@ class FirmwareModel:
         self.std = np.asarray(self.std, dtype=np.float32).reshape(-1)
         for what, arr in (("mean", self.mean), ("std", self.std)):
             if arr.shape[0] not in (1, self.n_features):
-                raise UserError(f"normalisation {what} has {arr.shape[0]} values for {self.n_features} features")
+                raise UserError(
+                    f"normalisation {what} has {arr.shape[0]} values for {self.n_features} features"
+                )
         if np.any(self.std == 0) or not np.all(np.isfinite(self.std)) or not np.all(np.isfinite(self.mean)):
             raise UserError("normalisation std must be finite and non-zero")
 
@@ -97,11 +101,14 @@ class FirmwareModel:
     def with_masks(self, masks: list[np.ndarray]) -> FirmwareModel:
         """The same model with other masks (what the size model's slider asks about)."""
         layers = [
-            FirmwareLayer(layer.name, layer.weight, layer.bias, np.asarray(m, dtype=bool).reshape(layer.weight.shape))
+            FirmwareLayer(
+                layer.name, layer.weight, layer.bias, np.asarray(m, dtype=bool).reshape(layer.weight.shape)
+            )
             for layer, m in zip(self.layers, masks)
         ]
-        return FirmwareModel(self.name, layers, self.activation, self.mean, self.std, self.class_names,
-                             dict(self.metadata))
+        return FirmwareModel(
+            self.name, layers, self.activation, self.mean, self.std, self.class_names, dict(self.metadata)
+        )
 
     def float_predict(self, x_raw: np.ndarray) -> np.ndarray:
         """Class indices of the float pruned model (the accuracy the quantised one is compared to)."""
@@ -113,8 +120,9 @@ class FirmwareModel:
         return np.argmax(h, axis=1)
 
     @classmethod
-    def from_torch(cls, model, dataset, masks: dict | None = None, meta: dict | None = None,
-                   name: str | None = None) -> FirmwareModel:
+    def from_torch(
+        cls, model, dataset, masks: dict | None = None, meta: dict | None = None, name: str | None = None
+    ) -> FirmwareModel:
         """Read an MLP's Linear layers (in order), the dataset's normalisation and class names.
 
         ``masks``: layer name -> tensor/array shaped like the weight (nonzero = keep). Without it
@@ -130,8 +138,11 @@ class FirmwareModel:
                 continue
             with torch.no_grad():
                 w = module.weight.detach().cpu().float().numpy().copy()
-                b = (module.bias.detach().cpu().float().numpy().copy() if module.bias is not None
-                     else np.zeros(w.shape[0], np.float32))
+                b = (
+                    module.bias.detach().cpu().float().numpy().copy()
+                    if module.bias is not None
+                    else np.zeros(w.shape[0], np.float32)
+                )
             if masks is not None and lname in masks:
                 m = masks[lname]
                 m = m.detach().cpu().numpy() if hasattr(m, "detach") else np.asarray(m)
@@ -148,8 +159,15 @@ class FirmwareModel:
             act = "tanh" if any(isinstance(m, nn.Tanh) for m in model.modules()) else "relu"
         meta = dict(meta or {})
         meta.setdefault("dataset", getattr(dataset, "name", ""))
-        fm = cls(name or meta.get("name") or getattr(dataset, "name", "model"), layers, act,
-                 dataset.mean, dataset.std, list(dataset.class_names), meta)
+        fm = cls(
+            name or meta.get("name") or getattr(dataset, "name", "model"),
+            layers,
+            act,
+            dataset.mean,
+            dataset.std,
+            list(dataset.class_names),
+            meta,
+        )
         fm.metadata.setdefault("sparsity", round(fm.sparsity, 4))
         return fm
 
@@ -159,8 +177,13 @@ class FirmwareModel:
         arrays = {"mean": self.mean, "std": self.std}
         for k, layer in enumerate(self.layers):
             arrays[f"w{k}"], arrays[f"b{k}"], arrays[f"m{k}"] = layer.weight, layer.bias, layer.mask
-        header = {"name": self.name, "activation": self.activation, "class_names": self.class_names,
-                  "metadata": self.metadata, "layer_names": [la.name for la in self.layers]}
+        header = {
+            "name": self.name,
+            "activation": self.activation,
+            "class_names": self.class_names,
+            "metadata": self.metadata,
+            "layer_names": [la.name for la in self.layers],
+        }
         np.savez_compressed(path, header=np.array(json.dumps(header, default=str)), **arrays)
         return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
 
@@ -169,10 +192,19 @@ class FirmwareModel:
         try:
             with np.load(path, allow_pickle=False) as z:
                 header = json.loads(str(z["header"]))
-                layers = [FirmwareLayer(n, z[f"w{k}"], z[f"b{k}"], z[f"m{k}"].astype(bool))
-                          for k, n in enumerate(header["layer_names"])]
-                return cls(header["name"], layers, header["activation"], z["mean"], z["std"],
-                           header["class_names"], header.get("metadata", {}))
+                layers = [
+                    FirmwareLayer(n, z[f"w{k}"], z[f"b{k}"], z[f"m{k}"].astype(bool))
+                    for k, n in enumerate(header["layer_names"])
+                ]
+                return cls(
+                    header["name"],
+                    layers,
+                    header["activation"],
+                    z["mean"],
+                    z["std"],
+                    header["class_names"],
+                    header.get("metadata", {}),
+                )
         except (OSError, KeyError, ValueError) as exc:
             raise UserError(f"cannot read firmware model {path}: {exc}") from exc
 

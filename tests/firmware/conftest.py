@@ -22,8 +22,9 @@ from bingo_studio.models import build_model
 HOST_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-ffp-contract=off"]
 
 
-def train_pruned(dataset, hidden: list[int], sparsity: float, epochs: int = 60, seed: int = 0,
-                 activation: str = "relu") -> tuple[torch.nn.Module, dict[str, torch.Tensor]]:
+def train_pruned(
+    dataset, hidden: list[int], sparsity: float, epochs: int = 60, seed: int = 0, activation: str = "relu"
+) -> tuple[torch.nn.Module, dict[str, torch.Tensor]]:
     """Full-batch Adam, then global magnitude pruning to ``sparsity`` and a masked fine-tune.
 
     One thread: for these tiny matrices OpenMP's spinning threads cost ~10x on a busy 2-core box.
@@ -38,8 +39,11 @@ def train_pruned(dataset, hidden: list[int], sparsity: float, epochs: int = 60, 
 
 def _train_pruned(dataset, hidden, sparsity, epochs, seed, activation):
     torch.manual_seed(seed)
-    model = build_model(ModelConfig(preset="custom", hidden=hidden, activation=activation),
-                        dataset.n_features, dataset.n_classes)
+    model = build_model(
+        ModelConfig(preset="custom", hidden=hidden, activation=activation),
+        dataset.n_features,
+        dataset.n_classes,
+    )
     x, y = dataset.tensors("train")
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     linears = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}

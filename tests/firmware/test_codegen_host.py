@@ -24,8 +24,9 @@ def run_host(cc, tmp_path, q, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     src = tmp_path / "src"
     write_sources(q, src, main=False)
     exe = compile_c(cc, [src / "bingo_model.c", PREDICT_MAIN], tmp_path / "predict", [f"-I{src}"])
-    proc = subprocess.run([str(exe)], input=np.ascontiguousarray(x, np.float32).tobytes(),
-                          capture_output=True, check=True)
+    proc = subprocess.run(
+        [str(exe)], input=np.ascontiguousarray(x, np.float32).tobytes(), capture_output=True, check=True
+    )
     rows = [line.split() for line in proc.stdout.decode().splitlines()]
     assert len(rows) == len(x)
     streamed = np.array([int(r[0]) for r in rows])
@@ -86,8 +87,14 @@ def _synthetic(rng, widths, density, kill_row=None, kill_layer=None) -> Firmware
             mask[:] = False
         layers.append(FirmwareLayer(f"fc{k}", w, rng.normal(0, 0.5, n_out).astype(np.float32), mask))
     n_f = widths[0]
-    return FirmwareModel("synthetic", layers, "relu", rng.normal(3, 1, n_f), rng.uniform(0.5, 2, n_f),
-                         [f"c{i}" for i in range(widths[-1])])
+    return FirmwareModel(
+        "synthetic",
+        layers,
+        "relu",
+        rng.normal(3, 1, n_f),
+        rng.uniform(0.5, 2, n_f),
+        [f"c{i}" for i in range(widths[-1])],
+    )
 
 
 @pytest.mark.parametrize("fmt", ["int8", "float32"])
@@ -136,11 +143,27 @@ def test_generated_code_names_and_comment(host_cc, tmp_path, digits_model):
     objs = []
     for name in ("bingo_model.c", "bingo_protocol.c"):
         obj = tmp_path / (name + ".o")
-        proc = subprocess.run([host_cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", str(src / name),
-                               "-o", str(obj), f"-I{src}"], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                host_cc,
+                "-std=c99",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-c",
+                str(src / name),
+                "-o",
+                str(obj),
+                f"-I{src}",
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
         objs.append(str(obj))
-    nm = subprocess.run(["nm", "-g", "--defined-only", *objs], capture_output=True, text=True, check=True).stdout
+    nm = subprocess.run(
+        ["nm", "-g", "--defined-only", *objs], capture_output=True, text=True, check=True
+    ).stdout
     symbols = re.findall(r"^\w+ [A-Z] (\S+)$", nm, re.M)
     assert symbols and all(s.startswith("bingo_") for s in symbols), symbols
 

@@ -82,3 +82,39 @@ def test_parse_reply():
     assert (r.cls, r.label, r.us, r.error) == (3, "three", 1234, "")
     assert parse_reply("err expected 64 features, got 3").error == "expected 64 features, got 3"
     assert parse_reply("ready digits 64") is None
+
+
+def test_simulated_uno_predicts_like_the_python_reference():
+    """The generated firmware on a simulated ATmega328P answers the digits test split exactly as
+    the Python model of the C kernel does; bad lines get `err` and the board keeps answering."""
+    from uno_sketches import digits_project, digits_run
+
+    from bingo_studio.firmware.cli import firmware_model_for_run
+    from bingo_studio.firmware.quantize import quantize, reference_predict
+    from bingo_studio.firmware.simulator import ask, format_features, wait_ready
+    from bingo_studio.runs import load_run
+
+    project = digits_project()
+    fmodel = firmware_model_for_run(digits_run())
+    ds = load_run(digits_run()).get_dataset()
+    x = ds.x_test[:60]
+    expected = reference_predict(quantize(fmodel, "int8"), x)
+    with SimulatedUno(project / ".pio" / "build" / "uno" / "firmware.elf", harness=harness()) as sim:
+        with serial.Serial(sim.port, 115200, timeout=10) as ser:
+            assert wait_ready(ser) == ("digits", 64)
+            got = []
+            for i, row in enumerate(x):
+                if i == 7:  # malformed lines between samples
+                    assert ask(ser, "1,2,3").error.startswith("too few values")
+                    assert ask(ser, "hello").error.startswith("unknown command")
+                    assert ask(ser, ",".join(["1"] * 63 + ["x"])).error
+                reply = ask(ser, format_features(row))
+                assert reply.error == "" and reply.label == ds.class_names[reply.cls]
+                got.append(reply.cls)
+            again = ask(ser, format_features(x[7]))  # sample 7 once more, no err line before it
+        cycles = sim.wait_cycles(len(x) + 1)
+    assert got == expected.tolist() and again.cls == got[7]
+    # one count per answered sample, none for the err lines, whose partial work is not added to
+    # the next sample: the same input costs the same cycles (interrupts are off while counting)
+    assert len(cycles) == len(x) + 1 and min(cycles) > 1000
+    assert cycles[7] == cycles[-1]

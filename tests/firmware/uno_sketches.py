@@ -77,3 +77,32 @@ def built_echo() -> Path:
 @functools.cache
 def harness() -> Path:
     return build_harness(session_dir() / "simavr")
+
+
+@functools.cache
+def digits_run() -> Path:
+    """A short real training run on digits, pruned by BINGO to a floor (saved like `train`+`prune`)."""
+    from bingo_studio.config import RunConfig, TrainConfig
+    from bingo_studio.data import load_dataset
+    from bingo_studio.pruning.methods import prune_run
+    from bingo_studio.runs import save_run
+    from bingo_studio.training import train
+
+    cfg = RunConfig(train=TrainConfig(epochs=3))
+    run = train(cfg, load_dataset(cfg.dataset))
+    path = session_dir() / "digits-run"
+    save_run(run, path)
+    run.path = path
+    prune_run(run, "bingo", run.metrics["dense_val_accuracy"] - 0.05)
+    return path
+
+
+@functools.cache
+def digits_project() -> Path:
+    """The digits run exported for the Uno (exact cycle counts) and built offline."""
+    from bingo_studio.firmware.cli import export_run
+
+    result = export_run(digits_run(), "uno", session_dir() / "digits-uno", exact_cycles=True)
+    build = run_build(result.project_dir, "uno", offline=True, core_dir=core_dir())
+    assert build.ok, build.reason
+    return result.project_dir

@@ -1,20 +1,24 @@
 """Pruning methods (a registry): each turns a trained run into importance scores for one plan.
 
-One-shot methods score the weights of the run's own training (BINGO, magnitude...). Adding a
-method is one module with a ``METHOD`` object and one line in ``_MODULES``.
+One-shot methods (``METHODS``) score the weights of the run's own training (BINGO, magnitude...).
+Training methods (``TRAINING_METHODS``: IMP, random masks, fine-tuning) train again to find their
+mask. Adding a method is one module with a ``METHODS`` tuple and one line in ``_MODULES``.
 """
 
 from __future__ import annotations
 
 from bingo_studio.errors import UserError
-from bingo_studio.pruning.methods import bingo, magnitude
-from bingo_studio.pruning.methods.base import PruningMethod
+from bingo_studio.pruning.methods import bingo, finetune, imp, magnitude, random_ratio
+from bingo_studio.pruning.methods.base import MethodResult, PruningMethod, TrainingMethod
 from bingo_studio.pruning.plan import PruneResult, PruningPlan
 from bingo_studio.runs import save_tensors, write_json
 
-_MODULES = (bingo, magnitude)
+_MODULES = (bingo, magnitude, imp, random_ratio, finetune)
 
-METHODS: dict[str, PruningMethod] = {m.name: m for mod in _MODULES for m in mod.METHODS}
+METHODS: dict[str, PruningMethod] = {m.name: m for mod in _MODULES for m in getattr(mod, "METHODS", ())}
+TRAINING_METHODS: dict[str, TrainingMethod] = {
+    m.name: m for mod in _MODULES for m in getattr(mod, "TRAINING_METHODS", ())
+}
 
 
 def get_method(name: str) -> PruningMethod:
@@ -25,9 +29,13 @@ def get_method(name: str) -> PruningMethod:
 
 
 def plan_for(run, method: str = "bingo", order: str = "intent", seed: int = 0) -> PruningPlan:
-    """The pruning plan of ``method`` on a trained run (curve computed lazily)."""
+    """The pruning plan of ``method`` on a trained run (curve computed lazily). A method may build
+    its own plan with the same interface (``bingo`` choosing among candidates: SelectedPlan)."""
     m = get_method(method)
-    importance = m.importance(run, order=order)
+    own = m.plan(run, order, seed) if hasattr(m, "plan") else None
+    if own is not None:
+        return own
+    importance = m.importance(run, order=order, seed=seed)
     label = m.label(run, order)
     return PruningPlan(run.model, importance, run.get_dataset(), method=label, seed=seed)
 
@@ -47,4 +55,7 @@ def prune_run(run, method: str, min_accuracy: float, order: str = "intent", save
     return result
 
 
-__all__ = ["METHODS", "PruningMethod", "get_method", "plan_for", "prune_run"]
+__all__ = [
+    "METHODS", "TRAINING_METHODS", "MethodResult", "PruningMethod", "TrainingMethod", "get_method", "plan_for",
+    "prune_run",
+]

@@ -1,10 +1,19 @@
-"""What a pruning method is to the rest of the studio."""
+"""What a pruning method is to the rest of the studio.
+
+Two kinds:
+- ``PruningMethod``: one shot after training. It turns a trained run into importance scores
+  (higher = keep); a ``PruningPlan`` then cuts at the floor. Costs no training of its own.
+- ``TrainingMethod``: trains (again) to find its mask: IMP's rounds, random masks trained from
+  scratch, fine-tuning. It returns a ``MethodResult`` with its honest cost in training runs.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
+
+from bingo_studio.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -12,9 +21,99 @@ class PruningMethod:
     name: str
     description: str
 
-    def importance(self, run, order: str = "intent") -> dict[str, torch.Tensor]:
+    def importance(self, run, order: str = "intent", seed: int = 0) -> dict[str, torch.Tensor]:
         """Per-layer scores shaped like the weights; higher means keep."""
         raise NotImplementedError
 
     def label(self, run, order: str = "intent") -> str:
         return self.name
+
+
+@dataclass
+class MethodResult:
+    """What a training method found: the mask at the floor, its accuracy and what it cost."""
+
+    method: str
+    sparsity: float
+    val_accuracy: float
+    test_accuracy: float
+    training_runs: float  # full training runs' worth of epochs (a 2-epoch fine-tune of 20 is 0.1)
+    seconds: float
+    masks: dict[str, torch.Tensor] = field(repr=False, default_factory=dict)
+    floor_met: bool = True
+    # (sparsity, validation accuracy) of every network it trained, for the comparison plot
+    points: list[tuple[float, float]] = field(default_factory=list)
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class TrainingMethod:
+    name: str
+    description: str
+
+    def run(self, cfg, dataset, min_accuracy: float, state=None, base_run=None) -> MethodResult:
+        """Find the sparsest mask meeting ``min_accuracy`` on validation. ``base_run`` is a finished
+        dense run of ``cfg`` the method may start from (fine-tuning); others train from scratch."""
+        raise NotImplementedError
+
+
+def scorer_attr(run, attr: str, method: str):
+    """A statistic the run's estimator gathered, or one clear message naming the estimator needed."""
+    value = getattr(run.scorer, attr, None)
+    if value is None:
+        raise UserError(
+            f"method '{method}' needs gradient statistics gathered during training; this run used the "
+            f"'{run.config.scoring.estimator}' estimator (train with --estimator train-time)"
+        )
+    return value
+
+
+def layerwise(scores: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Scores that prune every layer by the same share: a weight's rank within its layer over the
+    layer's size, so the global order interleaves layers evenly (L-variants of the magnitude scores)."""
+    out = {}
+    for name, s in scores.items():
+        flat = s.reshape(-1).double()
+        rank = torch.empty_like(flat)
+        rank[torch.argsort(flat, stable=True)] = torch.arange(len(flat), dtype=torch.float64)
+        out[name] = ((rank + 0.5) / len(flat)).reshape(s.shape)
+    return out
+
+
+def sub_state(state, lo: float, hi: float, phase: str):
+    """A TaskState for one part of a longer task: shares the cancel request, maps progress into
+    [lo, hi] of the whole and names the part in the phase."""
+    from bingo_studio.training.task import TaskState
+
+    sub = TaskState(None)
+    if state is None:
+        return sub
+    sub._cancel = state._cancel  # one cancel request stops every part
+
+    def forward(p):
+        p.phase = phase
+        p.fraction = lo + (hi - lo) * p.fraction
+        state.report(p)
+
+    sub._on_progress = forward
+    return sub
+
+
+def plain_config(cfg):
+    """The same settings with scoring switched off: what retraining runs (IMP rounds, random masks,
+    fine-tuning) cost, without BINGO's bookkeeping."""
+    from dataclasses import replace
+
+    from bingo_studio.config import RunConfig
+
+    return RunConfig(cfg.dataset, cfg.model, cfg.train, replace(cfg.scoring, estimator="none", searches_per_step=0))
+
+
+def masked_accuracy(run) -> tuple[float, float]:
+    return run.metrics["dense_val_accuracy"], run.metrics["dense_test_accuracy"]
+
+
+def mask_sparsity(masks: dict[str, torch.Tensor]) -> float:
+    total = sum(m.numel() for m in masks.values())
+    kept = sum(int(m.sum()) for m in masks.values())
+    return 1.0 - kept / total

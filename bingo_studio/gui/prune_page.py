@@ -1,0 +1,283 @@
+"""Step 3, Prune: a minimum-accuracy slider over the engine's pruning curve, with sizes per board.
+
+Inputs: Studio.run (a trained run). After training, a worker builds the method's PruningPlan,
+traces its curve once, and for every grid point of the curve evaluates test accuracy and the
+firmware size report; moving the slider is then PruningPlan.lookup plus a dict lookup.
+Outputs: Studio.set_plan(plan, grid, method), Studio.set_floor(min_accuracy); ``selection()`` -> the
+numbers shown (for tests and the Deploy step).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bingo_studio.gui import terms
+from bingo_studio.gui.board_fit import BOARD_KEYS, BoardFitView
+from bingo_studio.gui.compare_view import CompareView
+from bingo_studio.gui.studio import GridPoint, Studio
+from bingo_studio.gui.train_page import make_plot
+from bingo_studio.gui.workers import run_task
+
+SLIDER_STEPS = 1000  # 0.1% of accuracy per slider step
+
+
+def build_plan(run, method: str, state) -> tuple[object, dict[int, GridPoint]]:
+    """The plan, its curve, and test accuracy + firmware size at every grid point (worker side)."""
+    from bingo_studio.firmware.size import size_report
+    from bingo_studio.firmware.spec import FirmwareModel
+    from bingo_studio.pruning.methods import plan_for
+    from bingo_studio.training.task import Progress
+
+    plan = plan_for(run, method)
+
+    def curve_progress(i: int, n: int) -> None:
+        state.check()
+        state.report(Progress("curve", 0.5 * i / n, f"accuracy curve {i}/{n}"))
+
+    curve = plan.curve(curve_progress)
+    dataset = run.get_dataset()
+    base = FirmwareModel.from_torch(run.model, dataset, plan.masks_for(0))
+    grid: dict[int, GridPoint] = {}
+    n = len(curve.counts)
+    for i, (count, acc) in enumerate(zip(curve.counts.tolist(), curve.val_accuracy.tolist())):
+        state.check()
+        masks = plan.masks_for(count)
+        fm = base.with_masks([masks[layer.name].numpy() for layer in base.layers])
+        report = size_report(fm, boards=BOARD_KEYS)
+        grid[count] = GridPoint(count, acc, plan.accuracy_at(count, "test"), report.model_flash,
+                                report.model_ram, dict(report.boards))
+        if i % 5 == 0 or i == n - 1:
+            state.report(Progress("sizes", 0.5 + 0.5 * (i + 1) / n, f"sizes {i + 1}/{n}"))
+    return plan, grid
+
+
+class PrunePage(QWidget):
+    def __init__(self, studio: Studio, parent: QWidget | None = None):
+        super().__init__(parent)
+        from bingo_studio.pruning.methods import METHODS
+
+        self.studio = studio
+        self.task = None
+        self.last_update_ms = 0.0
+        self._selection: dict = {}
+
+        self.method_box = QComboBox()
+        for name, m in METHODS.items():
+            self.method_box.addItem(name, name)
+            self.method_box.setItemData(self.method_box.count() - 1, m.description, Qt.ItemDataRole.ToolTipRole)
+        self.method_box.setToolTip("How weights are ranked for removal. 'bingo' uses the significance scores "
+                                   "gathered during training; the others are the usual baselines.")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setToolTip(terms.MIN_ACCURACY)
+        self.spin = QDoubleSpinBox()
+        self.spin.setRange(0.0, 100.0)
+        self.spin.setDecimals(1)
+        self.spin.setSingleStep(0.5)
+        self.spin.setSuffix(" %")
+        self.spin.setToolTip(terms.MIN_ACCURACY)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setVisible(False)
+        self.status = QLabel("Train a model first (step 2); the pruning curve appears here.")
+        self.status.setWordWrap(True)
+
+        self.values: dict[str, QLabel] = {}
+        numbers = QGroupBox("At this minimum accuracy")
+        form = QFormLayout(numbers)
+        for key, text, tip in (
+            ("pruned", "Pruned:", terms.PRUNING),
+            ("kept", "Weights kept:", "Connections the pruned network still uses"),
+            ("val", "Validation accuracy:", terms.VALIDATION),
+            ("test", "Test accuracy:", terms.VALIDATION),
+            ("flash", "Model in flash:", terms.FLASH),
+            ("ram", "Model RAM (Uno):", terms.RAM),
+        ):
+            lbl, val = QLabel(text), QLabel("-")
+            lbl.setToolTip(tip)
+            val.setToolTip(tip)
+            val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(lbl, val)
+            self.values[key] = val
+        self.fit_view = BoardFitView()
+
+        controls = QGroupBox("Minimum accuracy")
+        cl = QVBoxLayout(controls)
+        mrow = QHBoxLayout()
+        mrow.addWidget(QLabel("Method:"))
+        mrow.addWidget(self.method_box, 1)
+        cl.addLayout(mrow)
+        srow = QHBoxLayout()
+        srow.addWidget(self.slider, 1)
+        srow.addWidget(self.spin)
+        cl.addLayout(srow)
+        cl.addWidget(self.progress)
+        cl.addWidget(self.status)
+
+        self.plot = make_plot("Validation accuracy as weights are removed", "validation accuracy", "% of weights pruned")
+        self.plot.setToolTip(terms.PRUNING)
+        self.curve_item = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="accuracy")
+        self.floor_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
+        self.chosen_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d62728", style=Qt.PenStyle.DotLine))
+        self.marker = pg.ScatterPlotItem(size=12, brush=pg.mkBrush("#d62728"), pen=pg.mkPen("w"))
+        for item in (self.floor_line, self.chosen_line, self.marker):
+            self.plot.addItem(item)
+        self.compare_button = QPushButton("Compare methods...")
+        self.compare_view = CompareView(studio)
+        self.compare_button.clicked.connect(self.compare_view.start)
+
+        left = QVBoxLayout()
+        left.addWidget(controls)
+        left.addWidget(numbers)
+        fits = QGroupBox("Fits on the board? (int8 firmware)")
+        QVBoxLayout(fits).addWidget(self.fit_view)
+        left.addWidget(fits)
+        left.addWidget(self.compare_button)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(self.plot, 3)
+        right.addWidget(self.compare_view, 2)
+        lay = QHBoxLayout(self)
+        lay.addLayout(left, 2)
+        lay.addLayout(right, 3)
+
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.spin.valueChanged.connect(self._spin_changed)
+        self.method_box.activated.connect(lambda _i: self.recompute())
+        studio.run_changed.connect(self.recompute)
+        self._enable(False)
+
+    def _enable(self, on: bool) -> None:
+        for w in (self.slider, self.spin):
+            w.setEnabled(on)
+
+    # -- the plan (worker) -------------------------------------------------------------------------
+    def recompute(self) -> None:
+        run = self.studio.run
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        self._enable(False)
+        self.curve_item.setData([], [])
+        self.marker.setData([], [])
+        if run is None:
+            self.status.setText("Train a model first (step 2); the pruning curve appears here.")
+            return
+        method = self.method_box.currentData()
+        self.progress.setVisible(True)
+        self.progress.setValue(0)
+        self.status.setText(f"Computing the pruning curve ({method})...")
+        task = run_task(lambda s: build_plan(run, method, s), None, self._failed, self._progress)
+        task.done.connect(lambda result, t=task, m=method: self._plan_ready(t, m, result))
+        self.task = task
+
+    def _progress(self, p) -> None:
+        self.progress.setValue(int(1000 * p.fraction))
+
+    def _failed(self, message: str) -> None:
+        self.task = None
+        self.progress.setVisible(False)
+        self.status.setText(f"<span style='color:#c62828'>{message}</span>")
+
+    def _plan_ready(self, task, method: str, result) -> None:
+        if task is not self.task:
+            return  # superseded by a newer run or method
+        self.task = None
+        plan, grid = result
+        self.progress.setVisible(False)
+        self.studio.set_plan(plan, grid, method)
+        curve = plan.curve()
+        self.curve_item.setData(100 * curve.sparsity, curve.val_accuracy)
+        self.status.setText(
+            f"{method}: dense validation accuracy {plan.dense_val_accuracy:.1%}. Move the slider: BINGO removes "
+            "the least significant weights until accuracy would fall below your minimum."
+        )
+        self._enable(True)
+        saved = self.studio.floor
+        floor = saved if 0 < saved <= 1 else max(0.0, plan.dense_val_accuracy - 0.02)
+        self.set_floor(floor)
+        self._update()
+
+    # -- the slider --------------------------------------------------------------------------------
+    def set_floor(self, floor: float) -> None:
+        self.spin.setValue(round(100 * floor, 1))
+
+    def _slider_moved(self, v: int) -> None:
+        if abs(self.spin.value() * 10 - v) > 1e-6:
+            self.spin.blockSignals(True)
+            self.spin.setValue(v / 10)
+            self.spin.blockSignals(False)
+        self._update()
+
+    def _spin_changed(self, v: float) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(round(v * 10))
+        self.slider.blockSignals(False)
+        self._update()
+
+    def floor(self) -> float:
+        return self.spin.value() / 100
+
+    def _update(self) -> None:
+        plan, grid = self.studio.plan, self.studio.grid
+        if plan is None or not grid:
+            return
+        start = time.perf_counter()
+        floor = self.floor()
+        info = plan.lookup(floor)
+        pt = grid[info["pruned_weights"]]
+        total = plan.total
+        v = self.values
+        v["pruned"].setText(f"<b>{info['sparsity']:.1%}</b> of {total:,} weights")
+        v["kept"].setText(f"{info['kept_weights']:,}")
+        v["val"].setText(f"{info['val_accuracy']:.1%} (unpruned {plan.dense_val_accuracy:.1%})")
+        v["test"].setText(f"<b>{pt.test_accuracy:.1%}</b> (unpruned {plan.dense_test_accuracy:.1%})")
+        dense = grid[0]
+        v["flash"].setText(f"<b>{pt.model_flash:,} B</b> (unpruned {dense.model_flash:,} B)")
+        v["ram"].setText(f"{pt.model_ram:,} B")
+        if not info["floor_met"]:
+            v["pruned"].setText("0% <span style='color:#c62828'>(even the unpruned model is below this minimum)"
+                                "</span>")
+        self.fit_view.show_fits(pt.boards)
+        self.floor_line.setValue(floor)
+        x = 100 * info["sparsity"]
+        self.chosen_line.setValue(x)
+        self.marker.setData([x], [info["val_accuracy"]])
+        self._selection = {**info, "test_accuracy": pt.test_accuracy, "model_flash": pt.model_flash,
+                           "model_ram": pt.model_ram, "fits": {k: f.fits for k, f in pt.boards.items()},
+                           "min_accuracy": floor}
+        self.studio.floor = floor
+        self.last_update_ms = 1000 * (time.perf_counter() - start)
+
+    def selection(self) -> dict:
+        return dict(self._selection)
+
+    def points(self) -> np.ndarray:
+        return np.array(sorted(self.studio.grid))
+
+    def state(self) -> dict:
+        return {"method": self.method_box.currentData(), "min_accuracy": self.floor()}
+
+    def restore(self, s: dict) -> None:
+        i = self.method_box.findData(s.get("method", "bingo"))
+        if i >= 0:
+            self.method_box.setCurrentIndex(i)
+        if "min_accuracy" in s:
+            self.studio.floor = float(s["min_accuracy"])

@@ -1,0 +1,104 @@
+"""What the window's steps share: settings, dataset, trained run, pruning plan, firmware, device.
+
+Inputs: set by the step widgets (set_dataset, set_run, set_plan, set_floor, set_firmware, ...).
+Outputs (signals): dataset_changed, run_changed, plan_changed, floor_changed, firmware_changed,
+ports_changed, device_changed, status(str).
+
+No logic of its own: it holds the plain engine objects each arrow of the flow produces, so a
+step never reaches into another step's widgets.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QStandardPaths, Signal
+
+from bingo_studio.config import RunConfig
+
+
+@dataclass
+class GridPoint:
+    """One point of the pruning curve with what the slider shows beside it (computed in a worker)."""
+
+    pruned: int
+    val_accuracy: float
+    test_accuracy: float
+    model_flash: int  # model tables + descriptors + text, bytes (firmware size report)
+    model_ram: int
+    boards: dict = field(default_factory=dict)  # board key -> firmware.size.BoardFit
+
+
+def autosave_root() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base or Path.home() / ".local" / "share" / "bingo-studio") / "autosave"
+
+
+class Studio(QObject):
+    dataset_changed = Signal()
+    run_changed = Signal()
+    plan_changed = Signal()
+    floor_changed = Signal()
+    firmware_changed = Signal()
+    ports_changed = Signal()
+    device_changed = Signal()
+    status = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.config = RunConfig()
+        self.dataset = None  # bingo_studio.data.Dataset
+        self.run = None  # bingo_studio.runs.Run
+        self.plan = None  # bingo_studio.pruning.plan.PruningPlan
+        self.grid: dict[int, GridPoint] = {}
+        self.method = "bingo"
+        self.floor = 0.0
+        self.export = None  # bingo_studio.firmware.project.ExportResult
+        self.qmodel = None  # the quantised model on the board (host answers come from it)
+        self.elf: Path | None = None
+        self.ports: list = []  # bingo_studio.firmware.ports.DetectedBoard
+        self.simulator = None  # bingo_studio.firmware.simulator.SimulatedUno when running
+        self.project_dir: Path | None = None  # where the user saved the project
+        self.autosave_dir: Path = autosave_root() / time.strftime("%Y%m%d-%H%M%S")
+        self.dirty = False  # a trained run not yet saved where the user chose
+
+    @property
+    def work_dir(self) -> Path:
+        """The project folder if saved, else the autosave folder: runs and firmware go there."""
+        return self.project_dir or self.autosave_dir
+
+    def set_dataset(self, dataset) -> None:
+        self.dataset = dataset
+        self.dataset_changed.emit()
+
+    def set_run(self, run, dirty: bool = True) -> None:
+        self.run = run
+        self.plan, self.grid, self.export, self.qmodel, self.elf = None, {}, None, None, None
+        self.floor = 0.0  # the Prune step proposes one once the curve is known
+        self.dirty = dirty and run is not None
+        self.run_changed.emit()
+        self.plan_changed.emit()
+
+    def set_plan(self, plan, grid: dict[int, GridPoint], method: str) -> None:
+        self.plan, self.grid, self.method = plan, grid, method
+        self.plan_changed.emit()
+
+    def set_floor(self, floor: float) -> None:
+        self.floor = floor
+        self.floor_changed.emit()
+
+    def set_firmware(self, export, qmodel) -> None:
+        self.export, self.qmodel, self.elf = export, qmodel, None
+        self.firmware_changed.emit()
+
+    def set_ports(self, ports: list) -> None:
+        self.ports = ports
+        self.ports_changed.emit()
+
+    def set_simulator(self, sim) -> None:
+        old, self.simulator = self.simulator, sim
+        if old is not None and old is not sim:
+            old.close()
+        self.device_changed.emit()

@@ -1,0 +1,40 @@
+"""Plain-word explanations of BINGO terms, shown as tooltips for people new to pruning."""
+
+SIGNIFICANCE = (
+    "Significance: how much the network's accuracy changed when BINGO briefly reset a weight to its "
+    "starting value during training. Higher means the weight matters more; the least significant "
+    "weights are removed first."
+)
+PRUNING = (
+    "Pruning removes weights (connections) the network hardly uses, so the model gets smaller and "
+    "fits on a small board. Removed weights are stored as nothing at all in the firmware."
+)
+MIN_ACCURACY = (
+    "Minimum accuracy: the lowest validation accuracy you accept. BINGO removes the least significant "
+    "weights until removing more would drop accuracy below this line."
+)
+LOTTERY = (
+    "During training BINGO tries 'lottery tickets': it resets a few random groups of weights (each 1% of "
+    "them) to their initial values, measures the accuracy change on held-out data, and updates each "
+    "weight's significance. Training itself is not changed."
+)
+VALIDATION = (
+    "Validation data: samples kept aside from training to measure accuracy honestly while choosing how "
+    "much to prune. Test data is a third set, used only to report the final accuracy."
+)
+FLASH = "Flash: the board's program memory. The firmware and the model's weights must fit in it."
+RAM = "RAM: the board's working memory (an Arduino Uno has only 2 KB). Activations must fit in it."
+EPOCH = "Epoch: one pass over all training samples."
+HIDDEN = "Hidden layers: the widths of the layers between input and output, e.g. 32,16. Fewer = smaller."
+SIMULATED_UNO = (
+    "Simulated Uno: the real Uno firmware running in the simavr simulator on this computer, behind a "
+    "serial port of its own. Try the whole flow without a board."
+)
+OFFLINE = (
+    "Build the Uno/Nano firmware with this computer's avr-gcc and Arduino core: no internet or "
+    "PlatformIO download needed."
+)
+SERIAL_PLOTTER = (
+    "Lines of numbers separated by spaces, tabs or commas (optionally name:value) are plotted live, "
+    "like the Arduino Serial Plotter."
+)

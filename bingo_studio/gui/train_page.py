@@ -1,0 +1,284 @@
+"""Step 2, Train: the engine's training loop (BINGO scoring on) in a worker, with live plots.
+
+Inputs: Studio.dataset and Studio.config (dataset + model from step 1); epochs, batch size, learning
+rate and BINGO searches from this page.
+Outputs: Studio.set_run(Run) when training ends (complete, or cancelled after at least one epoch);
+the run is saved to ``Studio.work_dir / "run"`` after every epoch by the worker, so a crash or a
+quit loses at most the epoch in progress.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bingo_studio.config import RunConfig, ScoringConfig, TrainConfig
+from bingo_studio.gui import terms
+from bingo_studio.gui.studio import Studio
+from bingo_studio.gui.workers import run_task
+
+LAYER_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+HIST_BINS = 40
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def make_plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+    w = pg.PlotWidget(background="w")
+    w.setTitle(title, color="#222", size="10pt")
+    w.setLabel("left", left)
+    w.setLabel("bottom", bottom)
+    w.showGrid(x=True, y=True, alpha=0.3)
+    w.addLegend(offset=(-10, 10), labelTextColor="#222")
+    w.setMinimumHeight(200)
+    return w
+
+
+class TrainPage(QWidget):
+    def __init__(self, studio: Studio, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.studio = studio
+        self.task = None
+        defaults, scoring = TrainConfig(), ScoringConfig()
+
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.epochs.setValue(defaults.epochs)
+        self.epochs.setToolTip(terms.EPOCH)
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 4096)
+        self.batch.setValue(defaults.batch_size)
+        self.batch.setToolTip("Samples per optimizer step")
+        self.lr_milli = QSpinBox()
+        self.lr_milli.setRange(1, 1000)
+        self.lr_milli.setValue(round(defaults.lr * 10_000))
+        self.lr_milli.setPrefix("")
+        self.lr_milli.setSuffix(" x 0.0001")
+        self.lr_milli.setToolTip("Learning rate: how big each training step is (10 = 0.001, a good start)")
+        self.searches = QSpinBox()
+        self.searches.setRange(0, 64)
+        self.searches.setValue(scoring.searches_per_step)
+        self.searches.setToolTip(terms.LOTTERY + "\nThis is how many groups are tried each time (0 = none).")
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Train the model, scoring every weight with BINGO (Ctrl+T)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current step; finished epochs are kept (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.status = QLabel("Press Train to start.")
+        self.status.setWordWrap(True)
+
+        settings = QGroupBox("Training")
+        form = QFormLayout(settings)
+        form.addRow("Epochs:", self.epochs)
+        form.addRow("Batch size:", self.batch)
+        form.addRow("Learning rate:", self.lr_milli)
+        lbl = QLabel("BINGO searches per step:")
+        lbl.setToolTip(self.searches.toolTip())
+        form.addRow(lbl, self.searches)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.cancel_button)
+        form.addRow(buttons)
+        form.addRow(self.progress)
+        form.addRow(self.status)
+        explain = QLabel(terms.LOTTERY)
+        explain.setWordWrap(True)
+        explain.setStyleSheet("color: #555;")
+        form.addRow(explain)
+
+        self.loss_plot = make_plot("Loss per epoch", "loss", "epoch")
+        self.acc_plot = make_plot("Accuracy per epoch", "accuracy", "epoch")
+        self.acc_plot.setYRange(0, 1)
+        self.sig_plot = make_plot("Significance of the weights, per layer", "share of weights", "significance")
+        self.sig_plot.setToolTip(terms.SIGNIFICANCE)
+        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=5,
+                                              name="training loss")
+        self.train_curve = self.acc_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5,
+                                              name="train")
+        self.val_curve = self.acc_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2), symbol="t", symbolSize=6,
+                                            name="validation")
+        self.hist_items: dict[str, pg.PlotDataItem] = {}
+
+        plots = QVBoxLayout()
+        top = QHBoxLayout()
+        top.addWidget(self.loss_plot)
+        top.addWidget(self.acc_plot)
+        plots.addLayout(top)
+        plots.addWidget(self.sig_plot)
+        lay = QHBoxLayout(self)
+        left = QVBoxLayout()
+        left.addWidget(settings)
+        left.addStretch(1)
+        lay.addLayout(left, 0)
+        lay.addLayout(plots, 1)
+        settings.setMaximumWidth(330)
+
+        self.history: list[dict] = []
+        self.train_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        studio.dataset_changed.connect(self._ready_text)
+
+    def _ready_text(self) -> None:
+        if self.task is None and self.studio.dataset is not None and self.studio.run is None:
+            self.status.setText(f"Ready to train on {self.studio.dataset.name}. Press Train.")
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value(), lr=self.lr_milli.value() / 10_000)
+
+    def run_config(self) -> RunConfig:
+        cfg = self.studio.config
+        scoring = ScoringConfig(searches_per_step=self.searches.value())
+        return RunConfig(dataset=cfg.dataset, model=cfg.model, train=self.train_config(), scoring=scoring)
+
+    # -- training ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        from bingo_studio.runs import save_run
+        from bingo_studio.training import train
+
+        if self.task is not None:
+            return
+        dataset = self.studio.dataset
+        if dataset is None:
+            self.status.setText("<span style='color:#c62828'>Pick a dataset first (step 1), and wait until it "
+                                "has loaded.</span>")
+            return
+        cfg = self.run_config()
+        out = self.studio.work_dir / "run"
+        self._reset_plots()
+        self.status.setText(f"Training {cfg.model.preset} on {dataset.name}...")
+        self.train_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+
+        def work(state):
+            run = train(cfg, dataset, state, on_epoch=lambda r: save_run(r, out))
+            if run.history:
+                save_run(run, out)
+            return run
+
+        self.task = run_task(work, self._done, self._failed, self._progress)
+        self.studio.status.emit("Training...")
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.status.setText("Cancelling after the current step...")
+
+    def is_training(self) -> bool:
+        return self.task is not None
+
+    def _progress(self, p) -> None:
+        self.progress.setValue(int(1000 * p.fraction))
+        text = f"Epoch {p.epoch} of {p.epochs}"
+        if p.loss is not None:
+            text += f" · loss {p.loss:.3f}"
+        if p.val_accuracy is not None:
+            text += f" · validation accuracy {p.val_accuracy:.1%}"
+        text += f" · elapsed {_clock(p.elapsed)} · ETA {_clock(p.eta)}"
+        self.status.setText(text)
+        if p.significance is not None:  # an epoch ended
+            self.history.append({"epoch": p.epoch, "loss": p.loss, "train": p.train_accuracy, "val": p.val_accuracy})
+            self._plot_history()
+            self.show_significance(p.significance)
+
+    def _done(self, run) -> None:
+        self.task = None
+        self.train_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if run.status == "cancelled" and not run.history:
+            self.status.setText("Training cancelled before the first epoch ended; nothing to keep.")
+            self.progress.setValue(0)
+            self.studio.status.emit("Training cancelled")
+            return
+        m = run.metrics
+        if run.status == "cancelled":
+            head = f"Training cancelled after {len(run.history)} epoch(s); the finished epochs are kept."
+        else:
+            head = f"Training complete in {run.train_seconds:.1f} s."
+            self.progress.setValue(1000)
+        self.status.setText(
+            f"{head}<br>Dense accuracy: validation <b>{m['dense_val_accuracy']:.1%}</b>, test "
+            f"<b>{m['dense_test_accuracy']:.1%}</b>. Next: step 3, Prune."
+        )
+        self.studio.set_run(run)
+        self.studio.status.emit(head)
+
+    def _failed(self, message: str) -> None:
+        self.task = None
+        self.train_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.status.setText(f"<span style='color:#c62828'>Training failed: {message}</span><br>"
+                            "Finished epochs were saved in the project's autosave folder.")
+
+    # -- plots -------------------------------------------------------------------------------------
+    def _reset_plots(self) -> None:
+        self.history = []
+        self._plot_history()
+        for item in self.hist_items.values():
+            self.sig_plot.removeItem(item)
+        self.hist_items = {}
+        legend = self.sig_plot.plotItem.legend
+        if legend is not None:
+            legend.clear()
+
+    def _plot_history(self) -> None:
+        ep = [h["epoch"] for h in self.history]
+        self.loss_curve.setData(ep, [h["loss"] for h in self.history])
+        self.train_curve.setData(ep, [h["train"] for h in self.history])
+        self.val_curve.setData(ep, [h["val"] for h in self.history])
+
+    def show_history(self, history: list[dict]) -> None:
+        self.history = [{"epoch": h["epoch"], "loss": h["loss"], "train": h["train_accuracy"],
+                         "val": h["val_accuracy"]} for h in history]
+        self._plot_history()
+
+    def show_significance(self, significance: dict[str, np.ndarray]) -> None:
+        """One step histogram a layer, as the share of that layer's weights in each bin."""
+        values = [np.asarray(v, dtype=np.float64).ravel() for v in significance.values()]
+        lo = min(float(v.min()) for v in values)
+        hi = max(float(v.max()) for v in values)
+        if hi - lo < 1e-6:
+            lo, hi = lo - 0.01, hi + 0.01
+        edges = np.linspace(lo, hi, HIST_BINS + 1)
+        for i, (name, v) in enumerate(significance.items()):
+            counts, _ = np.histogram(np.asarray(v).ravel(), bins=edges)
+            share = counts / max(1, counts.sum())
+            item = self.hist_items.get(name)
+            if item is None:
+                color = LAYER_COLORS[i % len(LAYER_COLORS)]
+                brush = pg.mkColor(color)
+                brush.setAlpha(60)
+                item = self.sig_plot.plot(edges, share, stepMode="center", fillLevel=0, brush=brush,
+                                          pen=pg.mkPen(color, width=2), name=f"{name} ({v.size:,} weights)")
+                self.hist_items[name] = item
+            else:
+                item.setData(edges, share)
+
+    def state(self) -> dict:
+        return {"epochs": self.epochs.value(), "batch": self.batch.value(), "lr": self.lr_milli.value(),
+                "searches": self.searches.value()}
+
+    def restore(self, s: dict) -> None:
+        self.epochs.setValue(int(s.get("epochs", self.epochs.value())))
+        self.batch.setValue(int(s.get("batch", self.batch.value())))
+        self.lr_milli.setValue(int(s.get("lr", self.lr_milli.value())))
+        self.searches.setValue(int(s.get("searches", self.searches.value())))
