@@ -10,8 +10,8 @@ flash/RAM and, with avr-gcc installed, the real avr-size figure of the built fir
 Goals: model bytes <= 1.15x the bound (where weights dominate: MNIST); >= 5x smaller than dense
 float32 at 90% sparsity; the 90-95% MNIST-5k model fits an Uno.
 
-Cycles per inference on the simulated Uno: ``uno_cycles`` below is the hook for the simulator
-(bingo_studio/firmware/simulator.py); it returns None until that is wired in.
+Cycles: mean CPU cycles of one inference of the Uno firmware in simavr
+(bingo_studio/firmware/simulator.py), over the first few test samples ("-" without simavr).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bingo_studio.config import DatasetConfig, ModelConfig  # noqa: E402
 from bingo_studio.data import load_dataset  # noqa: E402
+from bingo_studio.errors import UserError  # noqa: E402
 from bingo_studio.firmware.codegen import write_sources  # noqa: E402
 from bingo_studio.firmware.quantize import quantize, reference_predict  # noqa: E402
 from bingo_studio.firmware.size import avr_build, avr_toolchain_missing, size_report  # noqa: E402
@@ -40,10 +41,26 @@ from bingo_studio.models import build_model  # noqa: E402
 def uno_cycles(src_dir: Path, x: np.ndarray) -> float | None:
     """Mean CPU cycles of one inference of the firmware in ``src_dir`` on the simulated Uno.
 
-    Hook for the simulator: build with -DBINGO_EXACT_CYCLES, send each row of ``x`` as a line,
-    and sum the cycles between GPIOR0 = 1 and GPIOR0 = 2 writes up to each GPIOR0 = 3.
+    Built with -DBINGO_EXACT_CYCLES (interrupts off while the model computes); the simulator sums
+    the cycles between GPIOR0 = 1 and 2 writes up to each GPIOR0 = 3 (one inference). None when
+    simavr or its harness is not available.
     """
-    return None
+    try:
+        import serial
+
+        from bingo_studio.firmware.simulator import SimulatedUno, ask, wait_ready
+
+        _, _, elf = avr_build(src_dir, AVR_WORK / "cycles", defines=("BINGO_EXACT_CYCLES",))
+        with SimulatedUno(elf) as sim, serial.Serial(sim.port, 115200, timeout=0.5) as ser:
+            wait_ready(ser, 30)
+            for row in x:
+                reply = ask(ser, ",".join(f"{float(v):.9g}" for v in row), timeout=120)
+                if reply.error:
+                    return None
+            cycles = sim.wait_cycles(len(x), timeout=30)
+        return float(np.mean(cycles[: len(x)])) if len(cycles) >= len(x) else None
+    except (ImportError, UserError, OSError):
+        return None
 
 
 def fit(model, x, y, masks, steps: int) -> None:
@@ -106,12 +123,13 @@ def rows_for(name: str, hidden: list[int], sparsities: list[float], epochs: int,
             with tempfile.TemporaryDirectory() as tmp:
                 write_sources(q, Path(tmp) / "src")
                 row["measured"] = avr_build(Path(tmp) / "src", AVR_WORK)[:2]
-                row["cycles"] = uno_cycles(Path(tmp) / "src", ds.x_test[:20])
+                row["cycles"] = uno_cycles(Path(tmp) / "src", ds.x_test[:CYCLE_SAMPLES])
         out.append(row)
     return out
 
 
 SCALES, ALT_SCALES = "layer", "row"
+CYCLE_SAMPLES = 5
 AVR_WORK = Path(tempfile.gettempdir()) / "bingo-firmware-size-bench"
 
 
@@ -130,7 +148,7 @@ def main() -> None:
     head = (
         f"{'dataset':9} {'sparse':>6} {'nnz':>6} {'tables':>7} {'f32 B':>7} {'int8 B':>7} {'bound B':>8} "
         f"{'/bound':>6} {'f32/':>5} {'i8/':>5} {'acc f32':>7} {'acc q':>6} | {'tables':>7} {'/bound':>6} "
-        f"{'acc q':>6} | {'model':>6} {'Uno flash':>15} {'Uno RAM':>10} {'fits':>4} {'cycles':>7}"
+        f"{'acc q':>6} | {'model':>6} {'Uno flash':>15} {'Uno RAM':>10} {'fits':>4} {'Mcycles':>7}"
     )
     print(f"{'':76}per-{SCALES} scales | per-{ALT_SCALES} scales")
     print(head)
@@ -138,6 +156,7 @@ def main() -> None:
     for r in rows:
         uno = r["uno"]
         flash = f"{uno.flash}" + (f" ({r['measured'][0]})" if r["measured"] else "")
+        mcycles = f"{r['cycles'] / 1e6:.2f}" if r["cycles"] else "-"
         ram = f"{uno.ram}" + (f" ({r['measured'][1]})" if r["measured"] else "")
         print(
             f"{r['name']:9} {r['sparsity']:6.1%} {r['nnz']:6d} {r['tables']:7d} {r['f32']:7d} {r['i8']:7d} "
@@ -145,14 +164,15 @@ def main() -> None:
             f"{r['i8'] / r['tables']:5.1f} {r['acc_f']:7.3f} {r['acc_q']:6.3f} | {r['tables_alt']:7d} "
             f"{r['tables_alt'] / r['bound']:6.2f} {r['acc_alt']:6.3f} | {r['model']:6d} "
             f"{flash:>15} {ram:>10} "
-            f"{'yes' if uno.fits else 'no':>4} {r['cycles'] or '-':>7}"
+            f"{'yes' if uno.fits else 'no':>4} {mcycles:>7}"
         )
     print(f"""
 tables: weights, positions, scales and biases as generated (int8); bound: nnz*(8+index bits);
 /bound: tables over bound; f32/, i8/: dense float32 / dense int8 bytes over tables; acc: test accuracy
 of the float pruned model and of the quantised one (numpy reference, identical to the C);
 model: tables + layer descriptors + text (name, labels, info); Uno flash/RAM: predicted, the real
-avr-size figure in brackets (per-{SCALES} scales). {time.time() - start:.0f} s.""")
+avr-size figure in brackets (per-{SCALES} scales); Mcycles: million CPU cycles of one inference on
+the simulated Uno (16 MHz: 1 Mcycle = 62.5 ms). {time.time() - start:.0f} s.""")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from bingo_studio.config import DatasetConfig, ModelConfig, RunConfig, ScoringCo
 from bingo_studio.errors import UserError
 
 # Modules that add their own subcommands through register(subparsers).
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("bingo_studio.compare_cli",)
 
 
 def parse_accuracy(text: str) -> float:
@@ -144,7 +144,12 @@ def print_prune(r) -> None:
         print(f"  {name}: {layer['pruned']}/{layer['total']} pruned ({layer['sparsity']:.1%})")
     s = r.size
     print(f"size: dense float32 {s['dense_float32_bytes']} B, dense int8 {s['dense_int8_bytes']} B,"
-          f" sparse int8 {s['sparse_int8_bytes']} B")
+          f" sparse int8 firmware tables {s['sparse_int8_bytes']} B, RAM {s['model_ram_bytes']} B")
+    fits = ", ".join(
+        f"{board} {'fits' if b['fits'] else 'does not fit (' + str(max(b['flash_over'], b['ram_over'])) + ' B over)'}"
+        for board, b in s["boards"].items()
+    )
+    print(f"boards: {fits}")
 
 
 def cmd_info(a: argparse.Namespace) -> int:

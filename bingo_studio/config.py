@@ -27,6 +27,7 @@ class ModelConfig:
     preset: str = "digits-tiny"  # a key of bingo_studio.models.PRESETS, or "custom"
     hidden: list[int] | None = None  # hidden layer widths, used with preset "custom"
     activation: str = "relu"
+    family: str = "dense"  # layer family: a key of bingo_studio.models.FAMILIES ("dense", "mam", "binary")
 
 
 @dataclass

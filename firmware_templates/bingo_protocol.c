@@ -6,7 +6,8 @@
 #include "bingo_model.h"
 
 /* The simulated Uno counts cycles between GPIOR0 = 1 and GPIOR0 = 2 (every stretch of model
- * compute of a line), and GPIOR0 = 3 marks the end of an inference. Build with
+ * compute of a line); GPIOR0 = 3 marks the end of an inference, GPIOR0 = 4 a line given up with
+ * an error (its stretches are not an inference). Build with
  * -DBINGO_EXACT_CYCLES to also keep interrupts off in those stretches: exact counts in the
  * simulator, but a real Uno may then drop received bytes while a dense column is computed. */
 #ifdef __AVR__
@@ -20,10 +21,12 @@
 #define BINGO_MARK_END() do { GPIOR0 = 2; } while (0)
 #endif
 #define BINGO_MARK_DONE() do { GPIOR0 = 3; } while (0)
+#define BINGO_MARK_ABANDON() do { GPIOR0 = 4; } while (0)
 #else
 #define BINGO_MARK_BEGIN() do { } while (0)
 #define BINGO_MARK_END() do { } while (0)
 #define BINGO_MARK_DONE() do { } while (0)
+#define BINGO_MARK_ABANDON() do { } while (0)
 #endif
 
 enum { KIND_BLANK, KIND_WORD, KIND_DATA };
@@ -365,6 +368,7 @@ static void end_line(bingo_proto_t *p)
         if (!p->err && p->n < BINGO_N_FEATURES) fail(p, E_FEW);
     }
     if (p->err) {
+        if (p->n) BINGO_MARK_ABANDON();
         put_error(p);
     } else {
         uint32_t t0 = now(p);

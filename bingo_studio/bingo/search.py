@@ -94,6 +94,9 @@ class LotteryTicketSearch:
         sizes = [layers[n].weight.numel() for n in self.names]
         self.offsets = torch.tensor([0, *torch.tensor(sizes).cumsum(0).tolist()])
         self.n_weights = int(self.offsets[-1])
+        # the batched sparse-delta pass needs plain Linear layers; other prunable layers (MAM,
+        # binary) take the per-subset functional_call path, which works for any layer
+        self.batched = all(type(m) is nn.Linear for m in layers.values())
 
     def _split(self, subsets: torch.Tensor):
         """Per layer: (subset id, local flat index) of the chosen weights."""
@@ -108,6 +111,8 @@ class LotteryTicketSearch:
 
     @torch.no_grad()
     def run(self, subsets: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> SearchResult:
+        if not self.batched:
+            return self.run_reference(subsets, x, y)
         # Activations are kept transposed, (width, B) shared or (K, width, B) per copy, so that
         # each copy's sparse delta is one sparse x dense matmul: delta_out = D @ h.
         k = subsets.shape[0]
@@ -156,7 +161,8 @@ class LotteryTicketSearch:
 
     @torch.no_grad()
     def run_reference(self, subsets: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> SearchResult:
-        """One full forward per subset with the weights really reset: the slow, obvious version."""
+        """One full forward per subset with the weights really reset: the slow, obvious version,
+        and the path for layers that are not nn.Linear (MAM, binary)."""
         params = dict(self.model.named_parameters())
         acc_b, loss_b, margin_b = _metrics(torch.func.functional_call(self.model, params, (x,)), y)
         accs, losses, margins = [], [], []

@@ -17,7 +17,7 @@ import numpy as np
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import size as sizes
 from bingo_studio.firmware.quantize import QLayer, QModel, quantize
-from bingo_studio.firmware.spec import FirmwareModel
+from bingo_studio.firmware.spec import FirmwareModel, safe_word
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "firmware_templates"
 PROTOCOL_FILES = ("bingo_protocol.h", "bingo_protocol.c")
@@ -73,7 +73,7 @@ def _comment(q: QModel, report: sizes.SizeReport) -> str:
     widths = [q.n_features] + [layer.n_out for layer in q.layers]
     lines = [
         f"model:      {q.name}",
-        f"dataset:    {m.get('dataset', '-')}",
+        f"dataset:    {safe_word(m.get('dataset', '') or '-')}",
         f"classes:    {', '.join(sizes.label_words(q.class_names))}",
         f"layers:     {'-'.join(map(str, widths))}, {q.activation} between layers",
         f"weights:    {report.nnz} of {report.n_weights} kept (sparsity {report.sparsity:.1%}), "

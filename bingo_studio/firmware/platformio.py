@@ -7,6 +7,7 @@ sentence from `explain_failure`, with PlatformIO's full log kept beside the proj
 
 from __future__ import annotations
 
+import configparser
 import os
 import queue
 import re
@@ -86,6 +87,16 @@ def _check_project(project_dir: Path | str) -> Path:
     return project
 
 
+def _project_envs(project: Path) -> list[str]:
+    """Environment names in the project's platformio.ini ([] if it cannot be read: pio will say why)."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read(project / "platformio.ini", encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return []
+    return [name[4:] for name in parser.sections() if name.startswith("env:")]
+
+
 def _pio_argv() -> list[str]:
     # The interpreter running BINGO Studio has platformio installed (a dependency); avoids PATH issues.
     return [sys.executable, "-m", "platformio"]
@@ -112,6 +123,12 @@ def _command(
 ) -> tuple[list[str], dict[str, str]]:
     project = _check_project(project_dir)
     env_name = env_for_board(board)
+    envs = _project_envs(project)
+    if envs and env_name not in envs:
+        raise UserError(
+            f"The project in {project} is not set up for the {get_board(board).title} (it has "
+            f"{', '.join(envs)}): export it for {get_board(board).key}"
+        )
     argv = [*_pio_argv(), "run", "-d", str(project), "-e", env_name]
     core = Path(core_dir) if core_dir else None
     if offline:
@@ -267,6 +284,9 @@ def explain_failure(log_text: str) -> str:
     m = _first(r"undefined reference to [`'](.+?)'", text)
     if m:
         return f"Link error: undefined reference to {m.group(1)}"
+    m = _first(r"Unknown environment names '(.+?)'\. Valid names are '(.+?)'", text)
+    if m:
+        return f"The project has no {m.group(1)} environment (it has {m.group(2)}): export it for that board"
     m = _first(r"^Error: (.*)$", text) or _first(r"^\*\*\* \[.*?\] (.*)$", text)
     if m:
         return m.group(1).strip()

@@ -7,6 +7,7 @@ see); if it is missing or fails, pyserial's list_ports gives the same informatio
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -75,6 +76,12 @@ def parse_pio_devices(json_text: str) -> list[DetectedBoard]:
 
 
 def _pio_devices(env: dict[str, str] | None, timeout: float) -> list[DetectedBoard] | None:
+    if env is None:
+        from bingo_studio.firmware.local_platform import default_core_dir
+
+        # listing ports must not create ~/.platformio for someone who never used PlatformIO
+        env = dict(os.environ, PLATFORMIO_SETTING_ENABLE_TELEMETRY="no")
+        env.setdefault("PLATFORMIO_CORE_DIR", str(default_core_dir()))
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "platformio", "device", "list", "--serial", "--json-output"],

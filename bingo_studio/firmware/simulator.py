@@ -1,14 +1,19 @@
 """A simulated Arduino Uno: the built firmware runs in simavr behind a serial port of its own.
 
 resources/simavr/harness.c (built here on demand with the host's gcc against libsimavr) runs the
-ELF with UART0 on its stdin/stdout and reports the CPU cycles of each inference (the firmware
-writes GPIOR0 = 1 before and 2 after one) on stderr. `SimulatedUno` bridges those pipes to a pty
-that pyserial opens like a USB board, so the rest of the app treats "Simulated Uno" as one more
-board whose port is `sim.port`.
+ELF with UART0 on its stdin/stdout and reports the CPU cycles of each inference on stderr: the
+firmware writes GPIOR0 = 1 / 2 around each stretch of model compute and 3 when an inference is
+done (see the harness for the details). `SimulatedUno` bridges those pipes to a pty that pyserial
+opens like a USB board, so the rest of the app treats "Simulated Uno" as one more board whose port
+is `sim.port`.
 
 Like a real Uno, whose serial port resets it when opened, the simulated MCU leaves reset when a
 program first opens the port (pyserial flushes the input queue on open; the pty reports that in
 packet mode) or first writes to it; `boot="now"` starts it at once.
+
+Fidelity: bytes reach the firmware at the real baud rate, and the Arduino core's 64-byte receive
+buffer overflows as it would on a board. One difference: while interrupts are off (firmware built
+with BINGO_EXACT_CYCLES), simavr holds incoming bytes instead of overrunning the UART.
 """
 
 from __future__ import annotations
@@ -68,10 +73,19 @@ def build_harness(cache_dir: Path | str | None = None) -> Path:
     return exe
 
 
+def _is_avr_elf(path: Path) -> bool:
+    """ELF file whose machine is AVR (e_machine 83), so simavr can load it."""
+    with path.open("rb") as fh:
+        head = fh.read(20)
+    return len(head) == 20 and head[:4] == b"\x7fELF" and int.from_bytes(head[18:20], "little") == 83
+
+
 class SimulatedUno:
     """An ATmega328P running `elf_path`, reachable as a serial port at `.port`.
 
     Use as a context manager. `.cycles` lists the CPU cycles of each inference, in order.
+    realtime=False runs as fast as the host can (tests, --test-set: about 2-3x a real Uno);
+    realtime=True never runs ahead of the wall clock, for a board left open in the GUI.
     """
 
     def __init__(
@@ -81,15 +95,19 @@ class SimulatedUno:
         mcu: str = UNO_MCU,
         clock_hz: int = UNO_HZ,
         harness: Path | str | None = None,
+        realtime: bool = False,
     ):
         self.elf_path = Path(elf_path)
         if not self.elf_path.is_file():
             raise UserError(f"No firmware at {self.elf_path}: build the project for the Uno first")
+        if not _is_avr_elf(self.elf_path):
+            raise UserError(f"{self.elf_path} is not AVR firmware: the simulated Uno runs Uno/Nano builds only")
         if boot not in ("on-open", "now"):
             raise ValueError("boot must be 'on-open' or 'now'")
         self.boot = boot
         self.mcu = mcu
         self.clock_hz = clock_hz
+        self.realtime = realtime
         self.harness = Path(harness) if harness else build_harness()
         self.cycles: list[int] = []
         self.messages: list[str] = []  # simavr's own lines (errors, crash reports)
@@ -129,7 +147,8 @@ class SimulatedUno:
         with self._lock:
             self._stop_harness()
             proc = subprocess.Popen(
-                [str(self.harness), str(self.elf_path), self.mcu, str(self.clock_hz)],
+                [str(self.harness), str(self.elf_path), self.mcu, str(self.clock_hz)]
+                + (["realtime"] if self.realtime else []),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -293,13 +312,33 @@ def wait_ready(ser, timeout: float = 10.0) -> tuple[str, int]:
     raise UserError(f"The board did not say 'ready' within {timeout:.0f} s (is the BINGO firmware on it?)")
 
 
-def ask(ser, line: str, timeout: float = 10.0) -> Reply:
-    """Send one line and wait for its pred/err reply (other lines in between are skipped)."""
-    ser.write(line.encode("ascii") + b"\n")
+def send_line(ser, line: str, pace_us: float = 0.0) -> None:
+    """Write one line; with pace_us, at most one byte per pace_us microseconds on average.
+
+    A board that computes while values arrive (the Uno's streamed first layer) can fall behind
+    115200 baud; its 64-byte receive buffer then overflows and bytes are lost. Pacing avoids that.
+    """
+    data = line.encode("ascii") + b"\n"
+    if pace_us <= 0:
+        ser.write(data)
+        return
+    chunk = 16
+    for i in range(0, len(data), chunk):
+        ser.write(data[i : i + chunk])
+        ser.flush()
+        time.sleep(chunk * pace_us / 1e6)
+
+
+def ask(ser, line: str, timeout: float = 10.0, pace_us: float = 0.0) -> Reply:
+    """Send one line and wait for its pred/err reply (other lines in between are skipped).
+
+    Raises TimeoutError when no reply comes (e.g. the line's newline was lost).
+    """
+    send_line(ser, line, pace_us)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         raw = ser.readline()
         reply = parse_reply(raw.decode("ascii", "replace")) if raw else None
         if reply is not None:
             return reply
-    raise UserError(f"No answer from the board within {timeout:.0f} s")
+    raise TimeoutError(f"no answer from the board within {timeout:.0f} s")

@@ -11,8 +11,9 @@ Definitions used in the report:
   * dense float32: every weight and bias as float32; dense int8: weights int8, biases float32.
   * information bound: ``nnz * (8 + index bits)`` bits, where a weight's index bits are
     ceil(log2(min(n_in, n_out))) of its layer: the bits that name its position within the
-    shorter of its row and column (the cheapest per-row/per-column index list). Biases, scales
-    and list boundaries are extra, so a real format can sit a little above it.
+    shorter of its row and column (the cheapest per-row/per-column index list). It leaves out
+    biases, scales and list boundaries, so a sparse format sits a little above it; it is not a
+    strict lower bound (on denser layers a bitmask costs less than index bits).
   * entropy bound: ``8 * nnz + log2(C(n_in * n_out, nnz))`` bits per layer, the least any
     format can spend on int8 values plus which positions survive.
 """
@@ -52,6 +53,8 @@ def layer_layout(n_in: int, n_out: int, nnz: int) -> tuple[str, int]:
     bitmask: n_in * ceil(n_out / 8) bytes; index: one bit a column (non-empty?) plus one row
     index a weight (1 or 2 bytes, top bit marking the column's last weight).
     """
+    if n_in > 65535:
+        raise UserError(f"a layer with {n_in} inputs is too wide for the firmware (at most 65535)")
     bitmask = n_in * ((n_out + 7) // 8)
     index = (n_in + 7) // 8 + nnz * index_bytes(n_out)
     return ("bitmask", bitmask) if bitmask <= index else ("index", index)

@@ -101,8 +101,8 @@ class DataPage(QWidget):
         form.addRow("Label column:", self.csv_label)
         cl.addLayout(form)
         cl.addWidget(self.csv_errors)
-        cl.addWidget(self.preview, 1)
         self.csv_box.setVisible(False)
+        self.preview_title = QLabel("First rows (the label column is highlighted):")
 
         dbox = QGroupBox("1. Data")
         dl = QVBoxLayout(dbox)
@@ -110,7 +110,9 @@ class DataPage(QWidget):
         f.addRow("Dataset:", self.dataset_box)
         dl.addLayout(f)
         dl.addWidget(self.dataset_info)
-        dl.addWidget(self.csv_box, 1)
+        dl.addWidget(self.csv_box)
+        dl.addWidget(self.preview_title)
+        dl.addWidget(self.preview, 1)
 
         # -- model -----------------------------------------------------------------------------
         self.preset_box = QComboBox()
@@ -192,7 +194,8 @@ class DataPage(QWidget):
         self._load(self.dataset_config())
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", str(Path.home()), "CSV files (*.csv *.txt);;All (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", str(Path.home()),
+                                              "CSV files (*.csv *.txt);;All (*)")
         if path:
             self.set_csv(path)
 
@@ -231,6 +234,7 @@ class DataPage(QWidget):
                 if c == label_idx:
                     item.setBackground(QColor("#fff3c4"))
                 self.preview.setItem(r, c, item)
+        self.preview.resizeColumnsToContents()
         errors = p.get("errors") or []
         if errors:
             more = f"\n(and {len(errors) - 5} more)" if len(errors) > 5 else ""
@@ -241,6 +245,21 @@ class DataPage(QWidget):
         counts = ", ".join(f"{c}: {n}" for c, n in zip(p.get("classes", []), p.get("class_counts", [])))
         self.dataset_info.setText(f"{p['n_rows']} rows, label column '{p.get('label_column')}' ({counts})")
         self._load(self.dataset_config())
+
+    def _preview_dataset(self, ds, n: int = 20) -> None:
+        names = list(ds.feature_names) or [f"x{i}" for i in range(ds.n_features)]
+        header = ["label", *names]
+        self.preview.clear()
+        self.preview.setColumnCount(len(header))
+        self.preview.setRowCount(min(n, len(ds.y_train)))
+        self.preview.setHorizontalHeaderLabels(header)
+        for r in range(self.preview.rowCount()):
+            label = QTableWidgetItem(ds.class_names[int(ds.y_train[r])])
+            label.setBackground(QColor("#fff3c4"))
+            self.preview.setItem(r, 0, label)
+            for c, v in enumerate(ds.x_train[r], start=1):
+                self.preview.setItem(r, c, QTableWidgetItem(f"{float(v):g}"))
+        self.preview.resizeColumnsToContents()
 
     def _load(self, cfg: DatasetConfig) -> None:
         from bingo_studio.data import load_dataset
@@ -257,6 +276,8 @@ class DataPage(QWidget):
                 f"and {len(ds.y_test)} test samples; {ds.n_features} features, {ds.n_classes} classes."
             )
             self.dataset_info.setToolTip(terms.VALIDATION)
+            if cfg.name != CSV_ITEM:
+                self._preview_dataset(ds)
             self.studio.config.dataset = cfg
             self.studio.set_dataset(ds)
 

@@ -180,6 +180,9 @@ class DeployPage(QWidget):
 
         self._poll_task = run_task(lambda _s: lister(use_pio=False), done, failed)
 
+    def polling(self) -> bool:
+        return self._poll_task is not None
+
     def _show_ports(self) -> None:
         ports = self.studio.ports
         current = self.port_box.currentData()

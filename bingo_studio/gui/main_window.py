@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         self.console_page = ConsolePage(self.studio)
         self.tabs = QTabWidget()
         for page, title in zip(self.pages(), STEPS):
-            self.tabs.addTab(page, title.replace("&&", "&"))
+            self.tabs.addTab(page, title)
         self.tabs.setTabToolTip(2, "Remove the weights BINGO found least significant")
         self.setCentralWidget(self.tabs)
         self.project_label = QLabel("")
@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self._action(r, "Run &test set on the board", lambda: self._go(4, self.console_page.run_test_set), "Ctrl+R")
         v = bar.addMenu("&Go")
         for i, title in enumerate(STEPS):
-            self._action(v, f"Step {title.replace('&&', '&&')}", lambda _c=False, i=i: self.tabs.setCurrentIndex(i),
+            self._action(v, f"Step {title}", lambda _c=False, i=i: self.tabs.setCurrentIndex(i),
                          f"Ctrl+{i + 1}")
         h = bar.addMenu("&Help")
         self._action(h, "&About BINGO Studio", self.about)

@@ -131,7 +131,8 @@ class PrunePage(QWidget):
         cl.addWidget(self.progress)
         cl.addWidget(self.status)
 
-        self.plot = make_plot("Validation accuracy as weights are removed", "validation accuracy", "% of weights pruned")
+        self.plot = make_plot("Validation accuracy as weights are removed", "validation accuracy",
+                              "% of weights pruned")
         self.plot.setToolTip(terms.PRUNING)
         self.curve_item = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="accuracy")
         self.floor_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
@@ -253,7 +254,7 @@ class PrunePage(QWidget):
         v["flash"].setText(f"<b>{pt.model_flash:,} B</b> (unpruned {dense.model_flash:,} B)")
         v["ram"].setText(f"{pt.model_ram:,} B")
         if not info["floor_met"]:
-            v["pruned"].setText("0% <span style='color:#c62828'>(even the unpruned model is below this minimum)"
+            v["pruned"].setText(f"{0:.1%} <span style='color:#c62828'>(even the unpruned model is below this minimum)"
                                 "</span>")
         self.fit_view.show_fits(pt.boards)
         self.floor_line.setValue(floor)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QThread, Signal
 
 from bingo_studio.errors import UserError
-from bingo_studio.training.task import TaskState
+from bingo_studio.training.task import TaskCancelled, TaskState
 
 
 class _Thread(QThread):
@@ -30,6 +30,8 @@ class _Thread(QThread):
         t = self.task
         try:
             result = t.fn(t.state)
+        except TaskCancelled:
+            t._relay.failed.emit("Cancelled")
         except UserError as e:
             t._relay.failed.emit(str(e))
         except Exception as e:  # a bug in engine code: report it, keep the window alive

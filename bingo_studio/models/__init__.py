@@ -35,9 +35,28 @@ def hidden_layers(cfg: ModelConfig) -> list[int]:
     return list(PRESETS[cfg.preset].hidden)
 
 
+# layer families: every preset can be built with any of them (ModelConfig.family)
+FAMILIES: dict[str, str] = {
+    "dense": "ordinary dense (Linear) layers",
+    "mam": "MAM hidden layers (max + min of products instead of a sum; Bich et al.), dense output layer",
+    "binary": "BinaryConnect layers: one sign bit a weight and a scale per row",
+}
+
+
 def build_model(cfg: ModelConfig, n_features: int, n_classes: int) -> MLP:
     if cfg.activation not in ACTIVATIONS:
         raise UserError(f"unknown activation '{cfg.activation}'; choose one of {', '.join(ACTIVATIONS)}")
+    family = getattr(cfg, "family", "dense") or "dense"
+    if family not in FAMILIES:
+        raise UserError(f"unknown layer family '{family}'; choose one of {', '.join(FAMILIES)}")
+    if family == "mam":
+        from bingo_studio.models.mam import MAMMLP
+
+        return MAMMLP(n_features, hidden_layers(cfg), n_classes, cfg.activation)
+    if family == "binary":
+        from bingo_studio.models.binary import BinaryMLP
+
+        return BinaryMLP(n_features, hidden_layers(cfg), n_classes, cfg.activation)
     return MLP(n_features, hidden_layers(cfg), n_classes, cfg.activation)
 
 

@@ -161,7 +161,7 @@ class PruningPlan:
             "kept_weights": self.total - n,
             "val_accuracy": float(c.val_accuracy[i]),
             "floor_met": c.last_ok_index(min_accuracy) >= 0,
-            "size": size_report(self.model, self.masks_for(n)),
+            "size": size_report(self.model, self.dataset, self.masks_for(n)),
         }
 
     def count_for_floor(self, min_accuracy: float) -> tuple[int, bool]:
@@ -204,7 +204,7 @@ class PruningPlan:
             dense_test_accuracy=self.dense_test_accuracy,
             per_layer=per_layer,
             masks=masks,
-            size=size_report(self.model, masks),
+            size=size_report(self.model, self.dataset, masks),
             floor_met=floor_met,
         )
 

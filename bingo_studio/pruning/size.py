@@ -1,29 +1,33 @@
-"""Model sizes shown next to a pruning result (dense, and the sparse form the firmware stores)."""
+"""Model sizes next to a pruning result: dense, and what the generated firmware really stores.
+
+The sparse figure is the firmware generator's own size model (bingo_studio.firmware.size,
+within a few bytes of avr-size), so what the CLI and the slider promise is what gets built.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from bingo_studio.models import prunable_layers
+from bingo_studio.data.dataset import Dataset
+
+BOARDS_SHOWN = ("uno", "esp32", "pico")
 
 
-def size_report(model: nn.Module, masks: dict[str, torch.Tensor] | None = None) -> dict:
-    layers = prunable_layers(model)
-    weights = sum(m.weight.numel() for m in layers.values())
-    params = sum(p.numel() for p in model.parameters())
-    kept = weights if masks is None else int(sum(int(m.sum()) for m in masks.values()))
-    other = params - weights
-    # int8 value + one index byte per kept weight (two when a layer has > 256 inputs), row starts
-    # as 16-bit offsets, biases and per-row scales as float32
-    sparse = 0
-    for name, layer in layers.items():
-        n_out, n_in = layer.weight.shape[0], layer.weight.numel() // layer.weight.shape[0]
-        nnz = layer.weight.numel() if masks is None else int(masks[name].sum())
-        sparse += nnz * (1 + (1 if n_in <= 256 else 2)) + 2 * (n_out + 1) + 4 * n_out
+def size_report(model: nn.Module, dataset: Dataset, masks: dict[str, torch.Tensor] | None = None) -> dict:
+    from bingo_studio.firmware.size import size_report as firmware_size
+    from bingo_studio.firmware.spec import FirmwareModel
+
+    report = firmware_size(FirmwareModel.from_torch(model, dataset, masks), boards=BOARDS_SHOWN)
     return {
-        "dense_float32_bytes": params * 4,
-        "dense_int8_bytes": weights + other * 4,
-        "sparse_int8_bytes": sparse + other * 4,
-        "kept_weights": kept,
+        "dense_float32_bytes": report.dense_float32,
+        "dense_int8_bytes": report.dense_int8,
+        "sparse_int8_bytes": report.model_flash,  # tables + descriptors + text, int8 values
+        "model_ram_bytes": report.model_ram,
+        "kept_weights": report.nnz,
+        "boards": {
+            key: {"fits": fit.fits, "flash": fit.flash, "ram": fit.ram, "flash_over": fit.flash_over,
+                  "ram_over": fit.ram_over}
+            for key, fit in report.boards.items()
+        },
     }

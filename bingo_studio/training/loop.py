@@ -112,6 +112,8 @@ def train(
                 if masks is not None:
                     _apply_masks(layers, masks)
                 step += 1
+                if hasattr(model, "on_train_step"):  # a model's own schedule (MAM: vanishing contributions)
+                    model.on_train_step(step, total)
                 loss_sum += loss.item()
                 if sampler is not None and step > search_from and step % sc.every == 0:
                     scorer.on_search(search.run(sampler[0].take(sampler[1]), x_eval, y_eval))

@@ -1,9 +1,10 @@
 /*
  * Simulated Arduino Uno on pipes, for BINGO Studio (built on demand by bingo_studio/firmware/simulator.py).
  *
- *   harness FIRMWARE.elf [MCU] [F_CPU]
+ *   harness FIRMWARE.elf [MCU] [F_CPU] [realtime]
  *
- * Runs the firmware in simavr (default atmega328p at 16 MHz). UART0 output goes to stdout; bytes
+ * Runs the firmware in simavr (default atmega328p at 16 MHz), as fast as the host can, or with
+ * "realtime" never ahead of the wall clock (a board left open in the GUI then idles politely). UART0 output goes to stdout; bytes
  * read from stdin are fed to UART0's input whenever its receive FIFO can take them.
  *
  * Cycle counts: the firmware writes GPIOR0 = 1 / 2 around each stretch of model compute (the
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <simavr/avr_uart.h>
@@ -111,6 +113,23 @@ static void quiet_logger(avr_t *a, const int level, const char *format, va_list 
 	}
 }
 
+static double wall_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleeps while the simulated clock is more than 2 ms ahead of the wall clock. */
+static void keep_realtime(double start, uint32_t freq)
+{
+	double ahead = (double)avr->cycle / freq - (wall_seconds() - start);
+	if (ahead > 0.002) {
+		struct timespec ts = {(time_t)ahead, (long)((ahead - (double)(time_t)ahead) * 1e9)};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Returns 0 while stdin is open, 1 once it reached end of file. */
 static int read_stdin(void)
 {
@@ -131,11 +150,12 @@ static int read_stdin(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s FIRMWARE.elf [MCU] [F_CPU]\n", argv[0]);
+		fprintf(stderr, "usage: %s FIRMWARE.elf [MCU] [F_CPU] [realtime]\n", argv[0]);
 		return 64;
 	}
 	const char *mcu = argc > 2 ? argv[2] : "atmega328p";
 	uint32_t freq = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : 16000000;
+	int realtime = argc > 4 && strcmp(argv[4], "realtime") == 0;
 
 	avr_global_logger_set(quiet_logger);
 	elf_firmware_t fw;
@@ -167,6 +187,7 @@ int main(int argc, char **argv)
 
 	int eof = 0;
 	const avr_cycle_count_t quiet = freq; /* one simulated second */
+	const double start = wall_seconds();
 	for (unsigned long step = 0;; step++) {
 		int state = avr_run(avr);
 		if (state == cpu_Done || state == cpu_Crashed) {
@@ -181,6 +202,8 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			if (eof && in_pos >= in_len && avr->cycle - last_output > quiet)
 				break;
+			if (realtime)
+				keep_realtime(start, freq);
 		}
 	}
 	fflush(stdout);

@@ -87,13 +87,15 @@ def _synthetic(rng, widths, density, kill_row=None, kill_layer=None) -> Firmware
             mask[:] = False
         layers.append(FirmwareLayer(f"fc{k}", w, rng.normal(0, 0.5, n_out).astype(np.float32), mask))
     n_f = widths[0]
+    names = ["caf\u00e9 au lait", "a,b", '"q"', "*/", "", "\\0", "x"]  # hostile labels: C, commas, non-ASCII
     return FirmwareModel(
-        "synthetic",
+        "synth model \u2713 */",
         layers,
         "relu",
         rng.normal(3, 1, n_f),
         rng.uniform(0.5, 2, n_f),
-        [f"c{i}" for i in range(widths[-1])],
+        (names * 3)[: widths[-1]],
+        {"dataset": "d\u00e4ta/*set*/"},
     )
 
 
@@ -175,3 +177,56 @@ def test_only_surviving_weights_are_stored(digits_model):
     assert n_values == q.nnz <= digits_model.n_kept < 0.25 * digits_model.n_weights
     report = size_report(q)
     assert report.model_flash < report.dense_int8 < report.dense_float32
+
+
+def test_from_torch_reads_prune_masks_and_saves(tmp_path, digits):
+    from torch.nn.utils import prune
+
+    model, masks = train_pruned(digits, [16], 0.0, epochs=5)
+    prune.l1_unstructured(model.fc0, "weight", amount=0.6)  # a torch prune mask, no masks dict
+    fm = FirmwareModel.from_torch(model, digits, masks={"fc1": masks["fc1"]}, meta={"accuracy": 0.5})
+    assert [layer.name for layer in fm.layers] == ["fc0", "fc1"]
+    assert fm.layers[0].mask.mean() == pytest.approx(0.4, abs=0.01) and fm.layers[1].mask.all()
+    assert fm.metadata["dataset"] == "digits" and fm.metadata["sparsity"] == round(fm.sparsity, 4)
+    back = FirmwareModel.load(fm.save(tmp_path / "model.npz"))
+    assert back.name == fm.name and back.class_names == fm.class_names and back.metadata == fm.metadata
+    for a, b in zip(back.layers, fm.layers):
+        assert np.array_equal(a.weight, b.weight) and np.array_equal(a.mask, b.mask)
+    assert np.array_equal(back.float_predict(digits.x_test), fm.float_predict(digits.x_test))
+
+
+def test_bad_models_are_refused_with_a_user_error():
+    from bingo_studio.errors import UserError
+
+    layer = FirmwareLayer("fc0", np.ones((3, 4), np.float32), np.zeros(3, np.float32), np.ones((3, 4), bool))
+    good = dict(
+        name="m",
+        layers=[layer],
+        activation="relu",
+        mean=np.zeros(1),
+        std=np.ones(1),
+        class_names=["a", "b", "c"],
+    )
+    FirmwareModel(**good)
+    for change in (
+        {"activation": "gelu"},
+        {"class_names": ["a", "b"]},
+        {"std": np.zeros(1)},
+        {"mean": np.zeros(3)},
+        {"layers": []},
+    ):
+        with pytest.raises(UserError):
+            FirmwareModel(**{**good, **change})
+    with pytest.raises(UserError):
+        quantize(FirmwareModel(**good), fmt="int4")
+    with pytest.raises(UserError):
+        FirmwareModel.load("/nonexistent/model.npz")
+
+
+def test_hostile_names_become_one_ascii_word_each():
+    fm = _synthetic(np.random.default_rng(3), [6, 4, 7], 0.5)
+    files = generate_c(fm)
+    assert all(text.isascii() for text in files.values())
+    info = re.search(r'bingo_info\[\] BINGO_ROM = "(.*)";', files["bingo_model.c"]).group(1)
+    assert info.startswith("model=synth_model_____ dataset=d_ta__set__ features=6 classes=7 ")
+    assert "labels=caf__au_lait,a_b,_q_,__,4,_0,x " in info

@@ -6,15 +6,22 @@ import argparse
 import re
 
 import pytest
-from uno_sketches import built_echo, core_dir, digits_project, digits_run, make_project, session_dir
+from uno_sketches import (
+    AVR_MISSING,
+    SIMAVR_MISSING,
+    built_echo,
+    core_dir,
+    digits_project,
+    digits_run,
+    make_project,
+    session_dir,
+)
 
 from bingo_studio.errors import UserError
-from bingo_studio.firmware import cli, local_platform, ports
+from bingo_studio.firmware import cli, ports
 from bingo_studio.firmware.ports import DetectedBoard
 
-pytestmark = pytest.mark.skipif(
-    bool(local_platform.missing_tools()), reason="needs gcc-avr avr-libc arduino-core-avr avrdude"
-)
+pytestmark = pytest.mark.skipif(AVR_MISSING, reason="needs gcc-avr avr-libc arduino-core-avr avrdude")
 
 
 def run_cli(*argv: str) -> int:
@@ -108,6 +115,10 @@ def test_export_writes_a_project_for_the_board(capsys):
     assert (out_dir / "src" / "bingo_model.c").is_file()
 
 
+needs_simavr = pytest.mark.skipif(SIMAVR_MISSING, reason="needs gcc and libsimavr-dev")
+
+
+@needs_simavr
 def test_simulate_answers_the_runs_test_split(capsys):
     code = run_cli("simulate", str(digits_project()), "--test-set", str(digits_run()), "--limit", "25")
     out = capsys.readouterr().out
@@ -128,6 +139,7 @@ def test_simulate_needs_a_project_or_elf(tmp_path):
         run_cli("simulate", str(tmp_path))
 
 
+@needs_simavr
 def test_simulate_console_passes_lines_and_reports_cycles(monkeypatch, capsys):
     import io
 

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from uno_sketches import ECHO_SKETCH, UNO_INI, built_echo, core_dir, make_project
+from uno_sketches import AVR_MISSING, ECHO_SKETCH, UNO_INI, built_echo, core_dir, make_project
 
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import local_platform
@@ -27,9 +27,7 @@ from bingo_studio.firmware.platformio import (
 
 DATA = Path(__file__).parent / "data"
 
-pytestmark = pytest.mark.skipif(
-    bool(local_platform.missing_tools()), reason="needs gcc-avr avr-libc arduino-core-avr avrdude"
-)
+pytestmark = pytest.mark.skipif(AVR_MISSING, reason="needs gcc-avr avr-libc arduino-core-avr avrdude")
 
 
 def avr_size(elf: Path) -> tuple[int, int]:
@@ -75,13 +73,22 @@ def test_offline_command_points_a_copy_of_the_ini_at_the_local_platform():
 
 
 def test_online_command_leaves_the_project_config_alone():
-    argv, env = build_command(built_echo(), "esp32")
+    project = make_project("two-boards", ECHO_SKETCH, UNO_INI + "\n[env:esp32dev]\nplatform = espressif32\n"
+                           "board = esp32dev\nframework = arduino\n")
+    argv, env = build_command(project, "esp32")
     assert "-c" not in argv and argv[argv.index("-e") + 1] == "esp32dev"
 
 
+def test_board_the_project_was_not_exported_for():
+    with pytest.raises(UserError, match=r"not set up for the ESP32 DevKit \(it has uno\): export it for esp32"):
+        build_command(built_echo(), "esp32")
+
+
 def test_offline_is_refused_for_boards_without_a_local_toolchain():
+    project = make_project("pico-only", ECHO_SKETCH, "[env:pico]\nplatform = raspberrypi\nboard = pico\n"
+                           "framework = arduino\n")
     with pytest.raises(UserError, match="Uno/Nano only"):
-        build_command(built_echo(), "esp32", offline=True, core_dir=core_dir())
+        build_command(project, "pico", offline=True, core_dir=core_dir())
 
 
 def test_not_a_project_is_a_user_error(tmp_path):
@@ -137,7 +144,7 @@ def test_cancel_stops_pio_promptly():
     cancel = threading.Event()
     result = run_build(
         project, "uno", offline=True, core_dir=core_dir(),
-        on_line=lambda line: cancel.set() if line.startswith("Compiling") else None, cancel=cancel,
+        on_line=lambda line: cancel.set() if line.startswith("Processing uno") else None, cancel=cancel,
     )
     assert result.cancelled and not result.ok
     assert not (project / ".pio" / "build" / "uno" / "firmware.elf").exists()
@@ -225,6 +232,8 @@ def test_explain_real_avrdude_log_of_an_unresponsive_board():
          "maximum allowed (2048 bytes)", "2,300 bytes of RAM but the board has 2,048"),
         ("Tool Manager: Installing platformio/toolchain-xtensa-esp32 @ 8.4.0\n"
          "HTTPClientError:", "needs to download platformio/toolchain-xtensa-esp32"),
+        ("UnknownEnvNamesError: Unknown environment names 'esp32dev'. Valid names are 'uno'",
+         "The project has no esp32dev environment (it has uno)"),
         ("", "PlatformIO failed without output"),
     ],
 )

@@ -6,16 +6,12 @@ import shutil
 
 import pytest
 import serial
-from uno_sketches import built_echo, harness, session_dir
+from uno_sketches import SIMAVR_MISSING, built_echo, harness, session_dir
 
 from bingo_studio.errors import UserError
-from bingo_studio.firmware import local_platform
 from bingo_studio.firmware.simulator import SimulatedUno, build_harness, parse_reply
 
-pytestmark = pytest.mark.skipif(
-    bool(local_platform.missing_tools()) or shutil.which("gcc") is None,
-    reason="needs gcc-avr avr-libc arduino-core-avr avrdude gcc libsimavr-dev",
-)
+pytestmark = pytest.mark.skipif(SIMAVR_MISSING, reason="needs gcc-avr avr-libc arduino-core-avr gcc libsimavr-dev")
 
 
 def echo_elf():
@@ -72,9 +68,11 @@ def test_reset_restarts_the_firmware():
         assert sim.resets == 2
 
 
-def test_missing_elf_is_a_user_error(tmp_path):
+def test_missing_or_foreign_elf_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="build the project"):
         SimulatedUno(tmp_path / "firmware.elf", harness=harness())
+    with pytest.raises(UserError, match="not AVR firmware"):
+        SimulatedUno(shutil.which("gcc"), harness=harness())  # an x86-64/arm64 ELF
 
 
 def test_parse_reply():
@@ -118,3 +116,21 @@ def test_simulated_uno_predicts_like_the_python_reference():
     # the next sample: the same input costs the same cycles (interrupts are off while counting)
     assert len(cycles) == len(x) + 1 and min(cycles) > 1000
     assert cycles[7] == cycles[-1]
+
+
+def test_realtime_mode_never_runs_ahead_of_the_wall_clock():
+    """In realtime mode the firmware's millis() advance no faster than the host's clock (a board
+    left open in the GUI idles instead of spinning a core at full speed)."""
+    import time
+
+    with SimulatedUno(echo_elf(), harness=harness(), realtime=True) as sim:
+        with serial.Serial(sim.port, 115200, timeout=5) as ser:
+            assert ser.readline().startswith(b"ready")
+            start = time.monotonic()
+            ser.write(b"t\n")
+            first = int(ser.readline().split()[1])
+            time.sleep(0.3)
+            ser.write(b"t\n")
+            second = int(ser.readline().split()[1])
+            wall_ms = (time.monotonic() - start) * 1000
+    assert 0 < second - first <= wall_ms + 10

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import math
 import re
+import subprocess
 
 import numpy as np
 import pytest
@@ -191,3 +192,45 @@ def test_project_folder_and_export(tmp_path, digits_model):
     assert "fits" in result.summary and str(result.size.model_flash) in result.summary
     with pytest.raises(UserError):
         export(digits_model, tmp_path / "x", "uno", fmt="float16")
+
+
+@needs_avr
+@pytest.mark.parametrize("fmt", ["int8", "float32"])
+def test_generated_c_is_warning_free_with_avr_gcc(tmp_path, fmt):
+    rng = np.random.default_rng(0)
+    layers = [  # 200 rows: 2-byte indices; per-feature std: column scales; tanh: libm
+        FirmwareLayer(
+            "fc0",
+            rng.normal(size=(200, 20)).astype(np.float32),
+            np.zeros(200, np.float32),
+            rng.random((200, 20)) < 0.05,
+        ),
+        FirmwareLayer(
+            "fc1",
+            rng.normal(size=(5, 200)).astype(np.float32),
+            np.zeros(5, np.float32),
+            rng.random((5, 200)) < 0.5,
+        ),
+    ]
+    fm = FirmwareModel("t", layers, "tanh", np.zeros(20), np.linspace(1, 2, 20), list("abcde"))
+    write_sources(fm, tmp_path, fmt)
+    for name in ("bingo_model.c", "bingo_protocol.c"):
+        proc = subprocess.run(
+            [
+                "avr-gcc",
+                "-mmcu=atmega328p",
+                "-std=c99",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-Os",
+                "-c",
+                str(tmp_path / name),
+                "-o",
+                str(tmp_path / (name + ".o")),
+                f"-I{tmp_path}",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,70 @@
+"""The serial console on a real pty: floods, the Serial Plotter format, a port that goes away."""
+
+from __future__ import annotations
+
+import os
+import tty
+
+from conftest import LONG
+
+from bingo_studio.gui.console_page import MAX_LINES, plotter_values
+
+
+def test_plotter_format():
+    assert plotter_values("1 2.5 -3") == {"value 1": 1.0, "value 2": 2.5, "value 3": -3.0}
+    assert plotter_values("temp:21.5,hum:40") == {"temp": 21.5, "hum": 40.0}
+    assert plotter_values("a:1\tb:2") == {"a": 1.0, "b": 2.0}
+    assert plotter_values("pred 3 3 1234") is None
+    assert plotter_values("ready digits 64") is None
+    assert plotter_values("") is None
+
+
+def _pty():
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    return master, slave, os.ttyname(slave)
+
+
+def test_flood_is_capped_plotted_and_unplug_is_reported(qtbot, window):
+    cp = window.console_page
+    master, slave, port = _pty()
+    try:
+        cp.connect_port(port)
+        qtbot.waitUntil(lambda: cp.connect_button.text() == "Disconnect", timeout=LONG)
+        assert cp.testset_button.isEnabled()
+
+        lines = "".join(f"a:{i} b:{2 * i}\n" for i in range(30))
+        os.write(master, lines.encode())
+        qtbot.waitUntil(lambda: len(cp.plotted().get("a", [])) == 30, timeout=LONG)
+        assert cp.plotted()["b"][-1] == 58.0
+
+        # a flood much larger than the transcript keeps: the window keeps up and stays capped
+        chunk = b"".join(b"flood line %06d\n" % i for i in range(4000))
+        for _ in range(10):
+            os.write(master, chunk)
+        qtbot.waitUntil(lambda: "flood line 003999" in cp.transcript.toPlainText()[-200:], timeout=LONG)
+        assert cp.transcript.blockCount() <= MAX_LINES
+
+        cp.line.setText("hello board")
+        cp._send_line()
+        got = bytearray()
+        qtbot.waitUntil(lambda: got.extend(_read(master)) or b"hello board\n" in got, timeout=LONG)
+    finally:
+        os.close(master)  # the device disappears
+    qtbot.waitUntil(lambda: cp.connect_button.text() == "Connect", timeout=LONG)
+    assert "Lost the connection" in cp.message.text()
+    os.close(slave)
+
+
+def _read(fd: int) -> bytes:
+    import select
+
+    ready, _, _ = select.select([fd], [], [], 0.05)
+    return os.read(fd, 4096) if ready else b""
+
+
+def test_connect_to_a_missing_port_is_a_message(qtbot, window):
+    cp = window.console_page
+    cp.connect_port("/dev/ttyBINGO_NOPE")
+    qtbot.waitUntil(lambda: "Cannot open /dev/ttyBINGO_NOPE" in cp.message.text(), timeout=LONG)
+    assert cp.connect_button.isEnabled() and cp.connect_button.text() == "Connect"
