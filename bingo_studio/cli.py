@@ -16,7 +16,7 @@ from bingo_studio.config import DatasetConfig, ModelConfig, RunConfig, ScoringCo
 from bingo_studio.errors import UserError
 
 # Modules that add their own subcommands through register(subparsers).
-EXTENSIONS: tuple[str, ...] = ("bingo_studio.compare_cli",)
+EXTENSIONS: tuple[str, ...] = ("bingo_studio.firmware.cli", "bingo_studio.compare_cli")
 
 
 def parse_accuracy(text: str) -> float:

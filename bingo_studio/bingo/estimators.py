@@ -194,7 +194,8 @@ class TrainTimeScorer(Scorer):
         return torch.cat([getattr(m.weight, attr).detach().reshape(-1) for m in self.layers.values()])
 
     def on_gradients(self, step: int, total_steps: int) -> None:
-        if step < int(self.gradient_from * total_steps):
+        # every n-th step (the searches' cadence) is enough for a mean and keeps the cost small
+        if step < int(self.gradient_from * total_steps) or step % self.cfg.every:
             return
         if any(m.weight.grad is None for m in self.layers.values()):
             return
@@ -212,8 +213,12 @@ class TrainTimeScorer(Scorer):
         self.count[idx] += 1
         self.sum_change[idx] += change.repeat_interleave(m)
         if self.grad_steps.item() > 0:  # check the cheap estimates against this measurement
-            cands = self.candidates(include_search=False)
-            pred = torch.stack([cands[c][result.subsets].sum(1) for c in self.CANDIDATES], 1)
+            sub = result.subsets
+            w = self._flat("data")[sub]
+            taylor = self.taylor_abs[sub]
+            pred = torch.stack([
+                (w.abs() * taylor.sqrt()).sum(1), (w * w * self.grad_sq[sub]).sum(1), taylor.sum(1), w.abs().sum(1),
+            ], 1)  # the order of CANDIDATES; constant factors (1 / steps) do not change rank correlations
             self.check_measured = torch.cat([self.check_measured, change])
             self.check_predicted = torch.cat([self.check_predicted, pred])
 

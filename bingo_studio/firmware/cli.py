@@ -51,11 +51,13 @@ def _run_streamed(action: str, verbose: bool, runner) -> object:
     """Run build/upload with Ctrl-C mapped to a clean cancel of the PlatformIO process."""
     cancel = threading.Event()
     status = _Status(action, verbose)
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    main = threading.current_thread() is threading.main_thread()  # signal handlers only live there
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set()) if main else None
     try:
         result = runner(on_line=status, cancel=cancel)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if main:
+            signal.signal(signal.SIGINT, previous)
         status.close()
     if result.cancelled:
         print(f"{action} cancelled (log: {result.log_path})", file=sys.stderr)
@@ -240,19 +242,27 @@ def _test_set(sim, ser, run_dir: str, limit: int | None, timeout: float, pace_us
         mean = sum(cycles) / len(cycles)
         print(f"cycles per inference: mean {mean:,.0f} (min {min(cycles):,}, max {max(cycles):,}) "
               f"= {sim.cycles_to_us(mean) / 1000:.2f} ms at 16 MHz")
-    if errors and not pace_us:
+    if errors:
         print("note: errors like 'value N is empty' mean the board dropped bytes while computing; "
-              "--pace-us 400 sends slower", file=sys.stderr)
+              f"a larger --pace-us (now {pace_us:g}) sends slower", file=sys.stderr)
     return 0 if not errors else 1
 
 
 def cmd_simulate(a: argparse.Namespace) -> int:
+    elf = _elf_for(Path(a.dir), a.core_dir, a.verbose)
+    try:
+        return _simulate(elf, a)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _simulate(elf: Path, a: argparse.Namespace) -> int:
     import serial
 
     from bingo_studio.firmware.simulator import SimulatedUno
 
-    elf = _elf_for(Path(a.dir), a.core_dir, a.verbose)
-    with SimulatedUno(elf) as sim:
+    # a person or another program at the port: real speed (and an idle core); a test set: flat out
+    with SimulatedUno(elf, realtime=not a.test_set) as sim:
         print(f"simulated Uno on {sim.port} (ATmega328P, 16 MHz)", file=sys.stderr)
         if a.port_only:
             print(sim.port, flush=True)
@@ -354,8 +364,11 @@ def register(subparsers) -> None:
     s.add_argument("--test-set", metavar="RUN", help="answer this run's test split and report accuracy and cycles")
     s.add_argument("--limit", type=int, help="with --test-set: only the first N samples")
     s.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
-    s.add_argument("--pace-us", type=float, default=0.0,
-                   help="send at most one byte per this many microseconds (for firmware that falls behind)")
+    # An Uno computing a dense column per value falls behind 115200 baud and its 64-byte receive
+    # buffer overflows (measured: ~690 us of compute per value, ~260 us per value on the wire), so
+    # lines go out paced by default; 0 sends at full speed.
+    s.add_argument("--pace-us", type=float, default=300.0,
+                   help="send at most one byte per this many microseconds (default 300; 0: full speed)")
     s.add_argument("--port-only", action="store_true",
                    help="print the simulated serial port and keep it open (for another program)")
     s.add_argument("--core-dir", help=argparse.SUPPRESS)

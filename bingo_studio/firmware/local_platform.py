@@ -81,8 +81,9 @@ def _install_scons_shim(packages_dir: Path) -> None:
     scons_parent = str(Path(SCons.__file__).resolve().parents[1])
     target.mkdir(parents=True, exist_ok=True)
     template = (RESOURCES_DIR / "tool-scons" / "scons.py.in").read_text()
-    (target / "scons.py").write_text(template.replace("@SCONS_PARENT@", repr(scons_parent)))
-    manifest.write_text(
+    _write_if_changed(target / "scons.py", template.replace("@SCONS_PARENT@", repr(scons_parent)))
+    _write_if_changed(
+        manifest,
         json.dumps(
             {
                 "name": "tool-scons",
@@ -91,7 +92,7 @@ def _install_scons_shim(packages_dir: Path) -> None:
                 "system": "*",
             },
             indent=2,
-        )
+        ),
     )
     piopm = {
         "type": "tool",
@@ -99,7 +100,16 @@ def _install_scons_shim(packages_dir: Path) -> None:
         "version": version,
         "spec": {"owner": "platformio", "id": None, "name": "tool-scons", "requirements": None, "uri": None},
     }
-    (target / ".piopm").write_text(json.dumps(piopm))
+    _write_if_changed(target / ".piopm", json.dumps(piopm))
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Atomic write, skipped when the content is already there (parallel builds read these files)."""
+    if path.is_file() and path.read_text() == text:
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def ensure_offline_platform(core_dir: Path | str | None = None) -> Path:
@@ -120,9 +130,15 @@ def ensure_offline_platform(core_dir: Path | str | None = None) -> Path:
         _install_scons_shim(core / "packages")
         dest = core / "bingo" / PLATFORM_NAME
         if not dest.is_dir() or _tree_digest(dest) != _tree_digest(PLATFORM_SRC):
+            # copy beside it, then swap: a build running meanwhile never sees half a platform
+            tmp = dest.with_name(f".{PLATFORM_NAME}-{os.getpid()}")
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(PLATFORM_SRC, tmp, ignore=shutil.ignore_patterns("__pycache__"))
             if dest.exists():
-                shutil.rmtree(dest)
-            shutil.copytree(PLATFORM_SRC, dest, ignore=shutil.ignore_patterns("__pycache__"))
+                old = dest.with_name(f".{PLATFORM_NAME}-old-{os.getpid()}")
+                os.replace(dest, old)
+                shutil.rmtree(old, ignore_errors=True)
+            os.replace(tmp, dest)
     except OSError as exc:
         raise UserError(f"Cannot prepare the offline PlatformIO folder {core}: {exc}") from exc
     return dest

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
@@ -206,8 +207,10 @@ class MainWindow(QMainWindow):
 
     def _error(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)
-        if self.isVisible():
-            QMessageBox.warning(self, "BINGO Studio", message)
+        if self.isVisible():  # not modal: a message never blocks the window or a test
+            box = QMessageBox(QMessageBox.Icon.Warning, "BINGO Studio", message, QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
 
     def _may_discard(self) -> bool:
         """Ask before dropping a trained run the user has not saved (it stays in the autosave folder)."""

@@ -29,14 +29,15 @@ CHUNK_ELEMENTS = 1 << 22  # products materialised at once while searching for th
 @torch.no_grad()
 def mam_winners(x: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Indices (batch, out) of the argmax and argmin input of every output over present weights."""
-    present = weight != 0
+    absent = weight == 0
+    masked = bool(absent.any())  # dense layers (all of training) skip the two fills
     n_out, n_in = weight.shape
     step = max(1, CHUNK_ELEMENTS // max(1, n_out * n_in))
     imax, imin = [], []
     for c in range(0, x.shape[0], step):
         p = x[c : c + step, None, :] * weight[None]  # (c, out, in)
-        imax.append(p.masked_fill(~present, -math.inf).argmax(-1))
-        imin.append(p.masked_fill(~present, math.inf).argmin(-1))
+        imax.append((p.masked_fill(absent, -math.inf) if masked else p).argmax(-1))
+        imin.append((p.masked_fill(absent, math.inf) if masked else p).argmin(-1))
     if not imax:  # empty batch
         empty = torch.zeros(0, n_out, dtype=torch.long)
         return empty, empty

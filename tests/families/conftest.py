@@ -16,7 +16,7 @@ def _run(digits, family: str, epochs: int, lr: float):
     cfg = RunConfig(
         model=ModelConfig(preset="digits-tiny", family=family),
         train=TrainConfig(epochs=epochs, lr=lr, seed=0),
-        scoring=ScoringConfig(estimator="train-time", seed=0),
+        scoring=ScoringConfig(estimator="train-time", seed=0, eval_batch=128, every=8),
     )
     return train(cfg, digits)
 
@@ -24,7 +24,7 @@ def _run(digits, family: str, epochs: int, lr: float):
 @pytest.fixture(scope="session")
 def mam_run(digits):
     """A MAM digits model (train-time estimator: its searches take the generic path)."""
-    return _run(digits, "mam", 8, 1e-2)
+    return _run(digits, "mam", 6, 1e-2)
 
 
 @pytest.fixture(scope="session")

@@ -97,16 +97,18 @@ def test_not_a_project_is_a_user_error(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "second, expected_in_log, expected_reason",
+    "over, expected_in_log, expected_reason",
     [
-        # 40 KB: the linker's 32 KB flash region of the ATmega328P overflows
-        (20000, "region `text' overflowed", "too big for the board's flash by"),
-        # ~32.6 KB: links, but leaves no room for the bootloader; PlatformIO's size check refuses it
-        (10900, "greater than maximum allowed", "32,256 available"),
+        # ~8 KB over: the linker's 32 KB flash region of the ATmega328P overflows
+        (8000, "region `text' overflowed", "too big for the board's flash by"),
+        # ~200 B over 32,256: links (the region is 32,768), but that would overwrite the bootloader;
+        # PlatformIO's size check refuses it
+        (200, "greater than maximum allowed", "32,256 available"),
     ],
 )
-def test_program_too_big_for_the_uno_is_explained(second, expected_in_log, expected_reason):
-    # two arrays: one AVR object is at most 32 KB
+def test_program_too_big_for_the_uno_is_explained(over, expected_in_log, expected_reason):
+    base = parse_size((built_echo() / "logs" / "build-uno.log").read_text()).flash_used
+    second = 32256 + over - base - 20000  # two arrays: one AVR object is at most 32 KB
     source = ECHO_SKETCH + f"""
 const uint8_t big1[20000] PROGMEM = {{1}};
 const uint8_t big2[{second}] PROGMEM = {{2}};
@@ -115,7 +117,7 @@ volatile uint8_t sink;
 void touch() {{ sink = pgm_read_byte(&big1[at]) + pgm_read_byte(&big2[at]); }}
 int main_hook = (touch(), 0);
 """
-    project = make_project(f"too-big-{second}", source)
+    project = make_project(f"too-big-{over}", source)
     result = run_build(project, "uno", offline=True, core_dir=core_dir())
     assert not result.ok
     assert "too big for the board" in result.reason and expected_reason in result.reason
