@@ -17,6 +17,10 @@ import numpy as np
 from bingo_studio.errors import UserError
 
 ACTIVATIONS = ("relu", "tanh")
+# layer kinds: "dense" sums w*x; "mam" takes max + min of w*x over the surviving connections
+# (bingo_studio/models/mam.py); "binary" holds sign(latent) x row scale as its float weights
+# (bingo_studio/models/binary.py) and is stored one bit a weight
+KINDS = ("dense", "mam", "binary")
 
 
 @dataclass
@@ -25,6 +29,7 @@ class FirmwareLayer:
     weight: np.ndarray  # float32 (n_out, n_in), as trained (pruned entries may hold any value)
     bias: np.ndarray  # float32 (n_out,)
     mask: np.ndarray  # bool (n_out, n_in): True = the weight survives pruning
+    kind: str = "dense"  # one of KINDS
 
     @property
     def n_in(self) -> int:
@@ -56,6 +61,9 @@ class FirmwareModel:
             )
         if not self.layers:
             raise UserError("the model has no layers to export")
+        for layer in self.layers:
+            if layer.kind not in KINDS:
+                raise UserError(f"layer {layer.name} is of kind '{layer.kind}'; the firmware supports {KINDS}")
         for a, b in zip(self.layers[:-1], self.layers[1:]):
             if a.n_out != b.n_in:
                 raise UserError(f"layer {b.name} takes {b.n_in} inputs but {a.name} gives {a.n_out}")
@@ -102,7 +110,8 @@ class FirmwareModel:
         """The same model with other masks (what the size model's slider asks about)."""
         layers = [
             FirmwareLayer(
-                layer.name, layer.weight, layer.bias, np.asarray(m, dtype=bool).reshape(layer.weight.shape)
+                layer.name, layer.weight, layer.bias, np.asarray(m, dtype=bool).reshape(layer.weight.shape),
+                layer.kind,
             )
             for layer, m in zip(self.layers, masks)
         ]
@@ -114,7 +123,10 @@ class FirmwareModel:
         """Class indices of the float pruned model (the accuracy the quantised one is compared to)."""
         h = (np.asarray(x_raw, dtype=np.float64) - self.mean) / self.std
         for k, layer in enumerate(self.layers):
-            h = h @ layer.masked_weight.astype(np.float64).T + layer.bias
+            if layer.kind == "mam":
+                h = mam_reduce(h, layer.masked_weight.astype(np.float64), layer.mask) + layer.bias
+            else:
+                h = h @ layer.masked_weight.astype(np.float64).T + layer.bias
             if k < len(self.layers) - 1:
                 h = np.maximum(h, 0.0) if self.activation == "relu" else np.tanh(h)
         return np.argmax(h, axis=1)
@@ -134,10 +146,13 @@ class FirmwareModel:
 
         layers = []
         for lname, module in model.named_modules():
-            if not isinstance(module, nn.Linear):
+            kind = "dense" if isinstance(module, nn.Linear) else getattr(module, "kind", None)
+            if kind not in KINDS:
                 continue
             with torch.no_grad():
-                w = module.weight.detach().cpu().float().numpy().copy()
+                # a binary layer exports its effective weights sign(latent) x scale
+                src = module.binary_weight() if kind == "binary" else module.weight
+                w = src.detach().cpu().float().numpy().copy()
                 b = (
                     module.bias.detach().cpu().float().numpy().copy()
                     if module.bias is not None
@@ -151,7 +166,7 @@ class FirmwareModel:
                 m = module.weight_mask.detach().cpu().numpy() != 0
             else:
                 m = w != 0
-            layers.append(FirmwareLayer(lname, w, b, m))
+            layers.append(FirmwareLayer(lname, w, b, m, kind))
         if not layers:
             raise UserError("the model has no Linear layers; only MLPs can be exported to firmware")
         act = getattr(model, "activation", None)
@@ -183,6 +198,7 @@ class FirmwareModel:
             "class_names": self.class_names,
             "metadata": self.metadata,
             "layer_names": [la.name for la in self.layers],
+            "layer_kinds": [la.kind for la in self.layers],
         }
         np.savez_compressed(path, header=np.array(json.dumps(header, default=str)), **arrays)
         return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
@@ -192,8 +208,9 @@ class FirmwareModel:
         try:
             with np.load(path, allow_pickle=False) as z:
                 header = json.loads(str(z["header"]))
+                kinds = header.get("layer_kinds") or ["dense"] * len(header["layer_names"])
                 layers = [
-                    FirmwareLayer(n, z[f"w{k}"], z[f"b{k}"], z[f"m{k}"].astype(bool))
+                    FirmwareLayer(n, z[f"w{k}"], z[f"b{k}"], z[f"m{k}"].astype(bool), kinds[k])
                     for k, n in enumerate(header["layer_names"])
                 ]
                 return cls(
@@ -207,6 +224,14 @@ class FirmwareModel:
                 )
         except (OSError, KeyError, ValueError) as exc:
             raise UserError(f"cannot read firmware model {path}: {exc}") from exc
+
+
+def mam_reduce(h: np.ndarray, w: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """max_i(w_ji h_i) + min_i(w_ji h_i) over present connections (0 for a row without any)."""
+    p = h[:, None, :] * w[None, :, :]
+    hi = np.where(present[None], p, -np.inf).max(-1)
+    lo = np.where(present[None], p, np.inf).min(-1)
+    return np.where(present.any(1)[None], hi + lo, 0.0)
 
 
 def safe_word(text: str, limit: int = 40) -> str:
