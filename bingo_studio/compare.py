@@ -21,7 +21,7 @@ from bingo_studio.data import load_dataset
 from bingo_studio.errors import UserError
 from bingo_studio.pruning.methods import METHODS, TRAINING_METHODS, plan_for
 from bingo_studio.pruning.methods.base import sub_state
-from bingo_studio.training import Progress, TaskState, train
+from bingo_studio.training import Progress, TaskCancelled, TaskState, train
 
 PAPER_METHODS = ("bingo-paper", "bingo-paper-literal")
 DEFAULT_METHODS = ("bingo", "bingo-paper", "bingo-paper-literal", "gmp", "lmp", "ggmp", "lgmp", "rp", "imp",
@@ -36,10 +36,11 @@ class Row:
     sparsity: float  # share of prunable weights removed at the floor
     val_accuracy: float
     test_accuracy: float
-    seconds: float
+    seconds: float  # wall clock
     training_runs: float
     floor_met: bool = True
     notes: str = ""
+    cpu_seconds: float = 0.0  # process CPU time: steadier than wall clock on a shared machine
 
 
 @dataclass
@@ -100,22 +101,39 @@ def compare(
         part[0] += 1
         return sub_state(state, lo, part[0] / n_parts, phase)
 
+    model_name = cfg.model.preset if cfg.model.preset != "custom" else str(cfg.model.hidden)
+    out = Comparison(cfg.dataset.name, model_name, float("nan"), float("nan"), float("nan"), 0)
+    try:
+        _run_all(out, cfg, methods, min_accuracy, max_drop, state, dataset, base_cfg, paper_cfg, next_state)
+    except TaskCancelled:  # cancelled inside a training run: keep the rows finished so far
+        out.status = "cancelled"
+    return out
+
+
+def _run_all(out, cfg, methods, min_accuracy, max_drop, state, dataset, base_cfg, paper_cfg, next_state) -> None:
+    default_est = base_cfg.scoring.estimator
+    cpu = time.process_time()
     base = train(base_cfg, dataset, next_state(f"training ({default_est} estimator)"))
+    base_cpu = time.process_time() - cpu
     _check(state, base)
+    out.dense_val_accuracy = base.metrics["dense_val_accuracy"]
+    out.dense_test_accuracy = base.metrics["dense_test_accuracy"]
+    out.total_weights = base.metrics["total_weights"]
     floor = min_accuracy if min_accuracy is not None else max(0.0, base.metrics["dense_val_accuracy"] - max_drop)
-    paper = None
+    paper, paper_cpu = None, 0.0
     if any(m in PAPER_METHODS for m in methods):
+        cpu = time.process_time()
         paper = train(paper_cfg, dataset, next_state("training (paper estimator)"))
+        paper_cpu = time.process_time() - cpu
         _check(state, paper)
-    out = Comparison(cfg.dataset.name, cfg.model.preset if cfg.model.preset != "custom" else str(cfg.model.hidden),
-                     floor, base.metrics["dense_val_accuracy"], base.metrics["dense_test_accuracy"],
-                     base.metrics["total_weights"])
+    out.min_accuracy = floor
     for method in methods:
         state.check()
         sub = next_state(method)
         sub.report(Progress(method, 0.0, f"{method}: pruning to {floor:.2%}"))
+        cpu = time.process_time()
         if method in METHODS:
-            run = paper if method in PAPER_METHODS else base
+            run, run_cpu = (paper, paper_cpu) if method in PAPER_METHODS else (base, base_cpu)
             t = time.perf_counter()
             plan = plan_for(run, method, seed=cfg.train.seed)
             res = plan.prune(floor)
@@ -123,25 +141,27 @@ def compare(
             secs = run.train_seconds + time.perf_counter() - t
             out.rows.append(Row(method, _one_shot_label(res.method, method), res.sparsity, res.val_accuracy,
                                 res.test_accuracy, secs, 1.0, res.floor_met,
-                                "one shot after one training run"))
+                                "one shot after one training run", run_cpu + time.process_time() - cpu))
             out.curves[method] = {"sparsity": curve.sparsity.tolist(), "val_accuracy": curve.val_accuracy.tolist(),
                                   "kind": "curve"}
         else:
             tm = TRAINING_METHODS[method]
             res = tm.run(cfg, dataset, floor, sub, base_run=base)
-            secs, runs = res.seconds, res.training_runs
+            secs, runs, cpu = res.seconds, res.training_runs, time.process_time() - cpu
+            notes = res.notes
             if method.endswith("+ft"):  # the fine-tune starts from the one training run: count it
                 secs += base.train_seconds
+                cpu += base_cpu
                 runs += 1.0
+                notes += " after the one training run"
             out.rows.append(Row(method, method, res.sparsity, res.val_accuracy, res.test_accuracy, secs, runs,
-                                res.floor_met, res.notes))
+                                res.floor_met, notes, cpu))
             pts = sorted(res.points)
             out.curves[method] = {"sparsity": [p[0] for p in pts], "val_accuracy": [p[1] for p in pts],
                                   "kind": "points"}
         if state.cancelled:
             out.status = "cancelled"
             break
-    return out
 
 
 def _check(state: TaskState, run) -> None:
@@ -154,8 +174,8 @@ def write_outputs(c: Comparison, out: str | Path) -> dict[str, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {k: out / f"comparison.{k}" for k in ("csv", "md", "png", "json")}
-    cols = ["method", "label", "sparsity", "val_accuracy", "test_accuracy", "seconds", "training_runs",
-            "floor_met", "notes"]
+    cols = ["method", "label", "sparsity", "val_accuracy", "test_accuracy", "seconds", "cpu_seconds",
+            "training_runs", "floor_met", "notes"]
     with open(paths["csv"], "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -172,14 +192,14 @@ def markdown(c: Comparison) -> str:
         f"{c.dataset}, model {c.model} ({c.total_weights} prunable weights): dense validation "
         f"{c.dense_val_accuracy:.2%}, test {c.dense_test_accuracy:.2%}; floor {c.min_accuracy:.2%} (validation)",
         "",
-        "| method | % pruned at floor | test accuracy | seconds | training runs | notes |",
-        "|---|---:|---:|---:|---:|---|",
+        "| method | % pruned at floor | test accuracy | seconds | CPU seconds | training runs | notes |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in c.rows:
         name = r.label if r.label != r.method else r.method
         flag = "" if r.floor_met else " (floor not met)"
         lines.append(f"| {name} | {r.sparsity:.1%}{flag} | {r.test_accuracy:.2%} | {r.seconds:.1f} | "
-                     f"{r.training_runs:g} | {r.notes} |")
+                     f"{r.cpu_seconds:.1f} | {r.training_runs:g} | {r.notes} |")
     return "\n".join(lines) + "\n"
 
 
@@ -203,17 +223,18 @@ def plot(c: Comparison, path: str | Path) -> None:
             ax.plot(xs, ys, "o--", color=color, ms=4, lw=0.8, label=label)
         if row is not None:
             ax.plot([100 * row.sparsity], [100 * row.val_accuracy], "*", color=color, ms=11, mec="black", mew=0.5)
-    ax.axhline(100 * c.min_accuracy, color="black", ls=":", lw=1)
-    ax.text(1, 100 * c.min_accuracy + 0.5, f"floor {c.min_accuracy:.1%}", fontsize=8)
     ax.set_xlabel("weights pruned (%)")
     ax.set_ylabel("validation accuracy (%)")
     ax.set_xlim(0, 100)
-    lo = max(0.0, 100 * c.min_accuracy - 25)
-    ax.set_ylim(lo, min(100.0, 100 * c.dense_val_accuracy + 3))
+    if c.min_accuracy == c.min_accuracy:  # not NaN (a comparison cancelled before its first run has none)
+        ax.axhline(100 * c.min_accuracy, color="black", ls=":", lw=1)
+        ax.text(1, 100 * c.min_accuracy + 0.5, f"floor {c.min_accuracy:.1%}", fontsize=8)
+        ax.set_ylim(max(0.0, 100 * c.min_accuracy - 25), min(100.0, 100 * c.dense_val_accuracy + 3))
     ax.set_title(f"{c.dataset}, {c.model}: validation accuracy against sparsity (star: pruned at the floor)",
                  fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left", ncol=2)
+    if c.curves:
+        ax.legend(fontsize=7, loc="lower left", ncol=2)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -10,6 +10,14 @@ static struct {
     uint16_t col;
 } bingo_cur;
 
+#if BINGO_MAM_BUF > 0
+#define BINGO_BIG 3.0e38f
+static float bingo_mn[BINGO_MAM_BUF]; /* running minima of a MAM layer (the maxima are in acc) */
+#endif
+#if BINGO_HAS_BINARY
+static uint16_t bingo_nv; /* sign bits of the current binary layer read so far */
+#endif
+
 static float *bingo_out_buf(uint8_t k) { return (k & 1u) ? bingo_buf + BINGO_BUF0 : bingo_buf; }
 
 static void bingo_load(uint8_t k, bingo_layer_t *L) { bingo_rd_copy(L, &bingo_layers[k], sizeof *L); }
@@ -29,7 +37,47 @@ static void bingo_start(const bingo_layer_t *L, float *acc)
     bingo_cur.ip = L->idx;
     bingo_cur.vp = L->val;
     bingo_cur.col = 0;
+#if BINGO_HAS_BINARY
+    bingo_nv = 0;
+#endif
+#if BINGO_MAM_BUF > 0
+    if (L->flags & BINGO_MAM) {
+        for (r = 0; r < L->n_out; r++) {
+            acc[r] = -BINGO_BIG;
+            bingo_mn[r] = BINGO_BIG;
+        }
+        return;
+    }
+#endif
     for (r = 0; r < L->n_out; r++) acc[r] = 0.0f;
+}
+
+/* One stored weight of row r meets input t. Returns how far the value pointer moves (binary
+ * layers read bits by count instead). A zero input is skipped only where it adds nothing: in a
+ * MAM row its 0 product still competes for the max and the min. */
+static uint8_t bingo_acc(const bingo_layer_t *L, uint16_t r, const bingo_w_t *vp, float t, float *acc)
+{
+    (void)L; /* only read by MAM and binary builds */
+#if BINGO_HAS_BINARY
+    if (L->flags & BINGO_BINARY) {
+        uint16_t n = bingo_nv++;
+        if (t != 0.0f) {
+            uint8_t bits = bingo_rd_u8((const uint8_t *)(const void *)L->val + (n >> 3));
+            acc[r] = ((bits >> (n & 7u)) & 1u) ? acc[r] + t : acc[r] - t; /* sign-select, no multiply */
+        }
+        return 0;
+    }
+#endif
+#if BINGO_MAM_BUF > 0
+    if (L->flags & BINGO_MAM) {
+        float p = bingo_w(vp) * t;
+        if (p > acc[r]) acc[r] = p;
+        if (p < bingo_mn[r]) bingo_mn[r] = p;
+        return 1;
+    }
+#endif
+    if (t != 0.0f) acc[r] += bingo_w(vp) * t;
+    return 1;
 }
 
 /* acc += column bingo_cur.col of L times t; a zero input only skips past the column. */
@@ -45,10 +93,7 @@ static void bingo_column(const bingo_layer_t *L, float t, float *acc)
             uint16_t k = r;
             ip++;
             for (; m; m >>= 1, k++) {
-                if (m & 1u) {
-                    if (t != 0.0f) acc[k] += bingo_w(vp) * t;
-                    vp++;
-                }
+                if (m & 1u) vp += bingo_acc(L, k, vp, t, acc);
             }
         }
     } else if (bingo_rd_u8(L->nzcols + (j >> 3)) & (uint8_t)(1u << (j & 7u))) {
@@ -66,8 +111,7 @@ static void bingo_column(const bingo_layer_t *L, float t, float *acc)
                 last = (e & 0x80u) != 0;
                 r = e & 0x7fu;
             }
-            if (t != 0.0f) acc[r] += bingo_w(vp) * t;
-            vp++;
+            vp += bingo_acc(L, r, vp, t, acc);
         } while (!last);
     }
     bingo_cur.ip = ip;
@@ -80,6 +124,9 @@ static void bingo_end(const bingo_layer_t *L, uint8_t k, float *acc)
     uint16_t r;
     for (r = 0; r < L->n_out; r++) {
         float v = acc[r];
+#if BINGO_MAM_BUF > 0
+        if (L->flags & BINGO_MAM) v = (v == -BINGO_BIG) ? 0.0f : v + bingo_mn[r]; /* no weights: 0 */
+#endif
 #if BINGO_FMT_FLOAT32
         v = v + bingo_rd_f32(L->bias + r);
 #else
@@ -109,6 +156,9 @@ int bingo_feed(uint16_t i, float x)
     bingo_layer_t L;
     if (i != bingo_cur.col || i >= BINGO_N_FEATURES) return -1;
     bingo_load(0, &L);
+#ifdef BINGO_COLSHIFT
+    x = x - bingo_rd_f32(bingo_colshift + i); /* a first MAM layer: the mean cannot go into the bias */
+#endif
     if (L.colscale) x = x * bingo_rd_f32(L.colscale + i);
     bingo_column(&L, x, bingo_buf);
     return 0;

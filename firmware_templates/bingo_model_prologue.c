@@ -21,6 +21,11 @@ typedef int16_t bingo_b_t;
 #define BINGO_BITMASK 1u
 #define BINGO_WIDE 2u
 #define BINGO_PER_ROW 4u
+/* MAM: the row keeps max and min of w * t over its weights (bingo_mn holds the minima) instead
+ * of the sum. BINARY (int8 builds): val holds one sign bit a weight (1: +1, 0: -1), in the same
+ * order, and each row its own scale. */
+#define BINGO_MAM 8u
+#define BINGO_BINARY 16u
 
 typedef struct {
     const uint8_t *nzcols;

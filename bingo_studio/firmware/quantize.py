@@ -21,6 +21,14 @@ features arrive): ``acc[r] += w(q[r][j]) * t_j`` for j in order, then
 ``v = acc[r] * s_r + b_q[r] * b_s``. ``reference_outputs`` repeats these float32 operations in
 the same order, so host-built C and this reference agree bit for bit except where a libm
 function (tanhf) differs from numpy's.
+
+Layer kinds (spec.KINDS). A MAM layer keeps a running max and min per row instead of the sum,
+``mx[r] = max(mx[r], w(q[r][j]) * t_j)`` (a zero input is not skipped: its 0 product competes),
+then ``v = (mx + mn) * s_r + b`` (a row without weights gives b); int8 codes and a positive scale
+keep the argmax/argmin of the float layer. Its input mean cannot be folded into the bias (max and
+min are not linear), so a first MAM layer subtracts it on the board (``colshift``) before the
+column scale. A binary layer (int8 format) stores codes +-1 with its own per-row scales (one bit a
+weight in the tables); in float32 format it is stored as its float weights.
 """
 
 from __future__ import annotations
@@ -45,6 +53,8 @@ class QLayer:
     rowscale: np.ndarray | None  # float32 (n_out,) or (1,) in int8; None in float32
     bias: np.ndarray  # int16 codes (int8 format) or float32
     bias_scale: float = 1.0  # float32 value; the bias is bias * bias_scale in int8 format
+    kind: str = "dense"  # "dense", "mam" or "binary" (int8 codes +-1, stored one bit each)
+    colshift: np.ndarray | None = None  # float32 (n_in,): the input mean a first MAM layer subtracts
 
     @property
     def n_in(self) -> int:
@@ -115,6 +125,9 @@ def stored_counts(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer
     counts = []
     for k, layer in enumerate(fmodel.layers):
         w = np.where(layer.mask, layer.weight, 0).astype(np.float64)
+        if layer.kind == "binary" and fmt == "int8":  # a sign code never rounds to 0
+            counts.append(int(np.count_nonzero(w)))
+            continue
         if fmt == "float32":
             if k == 0:
                 w = w / fmodel.std.astype(np.float64)
@@ -144,6 +157,12 @@ def quantize(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer") ->
         bias = layer.bias.astype(np.float64)
         first = k == 0
         colscale = None
+        kind = layer.kind
+        if fmt == "float32" and kind == "binary":
+            kind = "dense"  # float weights: the dense kernel
+        colshift = None
+        if first and kind == "mam":
+            colshift = np.broadcast_to(mean, (layer.n_in,)).astype(_F32)
         if fmt == "float32":
             if first:
                 w = w / std  # broadcasts over columns; std is (1,) or (n_in,)
@@ -151,7 +170,11 @@ def quantize(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer") ->
             eff = values.astype(np.float64)
             rowscale = None
         else:
-            q, s = int8_codes(w, scales == "row")
+            if kind == "binary":  # codes +-1, the row's |w| (its scale) as a per-row scale
+                q = np.sign(w).astype(np.int8)
+                s = np.where(q.any(1), np.abs(w).max(axis=1), 1.0)
+            else:
+                q, s = int8_codes(w, scales == "row")
             if first and per_feature:
                 colscale = (1.0 / std).astype(_F32)
             elif first:
@@ -159,10 +182,10 @@ def quantize(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer") ->
             rowscale = s.astype(_F32)
             values = q
             rs = rowscale.astype(np.float64)
-            eff = q.astype(np.float64) * (rs[:, None] if scales == "row" else rs[0])
+            eff = q.astype(np.float64) * (rs[:, None] if rs.size > 1 else rs[0])
             if colscale is not None:
                 eff = eff * colscale.astype(np.float64)[None, :]
-        if first:
+        if first and colshift is None:
             # mean folded into the bias with the weights the board really applies to raw x
             bias = bias - eff @ np.broadcast_to(mean, (layer.n_in,))
         if fmt == "float32":
@@ -171,7 +194,7 @@ def quantize(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer") ->
             peak = float(np.abs(bias).max(initial=0.0))
             bscale = float(_F32(peak / 32767.0)) if peak > 0 else 1.0
             qbias = np.clip(np.rint(bias / bscale), -32767, 32767).astype(np.int16)
-        layers.append(QLayer(layer.name, values, colscale, rowscale, qbias, bscale))
+        layers.append(QLayer(layer.name, values, colscale, rowscale, qbias, bscale, kind, colshift))
     meta = dict(fmodel.metadata)
     return QModel(fmodel.safe_name, fmt, scales, fmodel.activation, layers, list(fmodel.class_names), meta)
 
@@ -183,21 +206,42 @@ def reference_outputs(qmodel: QModel, x_raw: np.ndarray) -> np.ndarray:
         raise UserError(f"expected {qmodel.n_features} features, got {x.shape[1]}")
     h = x
     for k, layer in enumerate(qmodel.layers):
-        t = h * layer.colscale[None, :] if layer.colscale is not None else h
-        acc = np.zeros((x.shape[0], layer.n_out), dtype=_F32)
+        t = h - layer.colshift[None, :] if layer.colshift is not None else h
+        t = t * layer.colscale[None, :] if layer.colscale is not None else t
         w = layer.values.astype(_F32)
-        for j in range(layer.n_in):
-            rows = np.flatnonzero(layer.values[:, j])
-            if rows.size:
-                acc[:, rows] += t[:, j : j + 1] * w[rows, j][None, :]
+        if layer.kind == "mam":
+            acc = _mam_columns(t, layer.values, w)
+        else:
+            acc = np.zeros((x.shape[0], layer.n_out), dtype=_F32)
+            for j in range(layer.n_in):
+                rows = np.flatnonzero(layer.values[:, j])
+                if rows.size:
+                    acc[:, rows] += t[:, j : j + 1] * w[rows, j][None, :]
         if layer.rowscale is not None:
-            s = layer.rowscale if qmodel.scales == "row" else layer.rowscale[0]
+            s = layer.rowscale if layer.rowscale.size > 1 else layer.rowscale[0]
             acc = acc * s
         v = acc + layer.bias_values()
         if k < len(qmodel.layers) - 1:
             v = np.maximum(v, _F32(0.0)) if qmodel.activation == "relu" else np.tanh(v)
         h = v.astype(_F32)
     return h
+
+
+def _mam_columns(t: np.ndarray, values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """mx + mn per row, walking the columns in order as the C kernel does (float32)."""
+    n_out = values.shape[0]
+    mx = np.full((t.shape[0], n_out), -np.inf, dtype=_F32)
+    mn = np.full((t.shape[0], n_out), np.inf, dtype=_F32)
+    for j in range(values.shape[1]):
+        rows = np.flatnonzero(values[:, j])
+        if rows.size:
+            p = t[:, j : j + 1] * w[rows, j][None, :]
+            mx[:, rows] = np.maximum(mx[:, rows], p)
+            mn[:, rows] = np.minimum(mn[:, rows], p)
+    empty = ~values.any(1)
+    out = mx + mn
+    out[:, empty] = 0.0
+    return out.astype(_F32)
 
 
 def reference_predict(qmodel: QModel, x_raw: np.ndarray) -> np.ndarray:

@@ -89,6 +89,8 @@ class LayerShape:
     nnz: int  # weights stored
     colscale: int  # floats of per-input scale (0: none)
     rowscale: int  # floats of per-row/per-layer scale (0: none)
+    kind: str = "dense"  # "mam": max/min reduction; "binary": one bit a stored weight
+    colshift: int = 0  # floats of per-input mean a first MAM layer subtracts (0: none)
 
 
 @dataclass
@@ -125,6 +127,8 @@ class ModelShape:
                 la.nnz,
                 0 if la.colscale is None else la.colscale.size,
                 0 if la.rowscale is None else la.rowscale.size,
+                la.kind,
+                0 if la.colshift is None else la.colshift.size,
             )
             for la in q.layers
         ]
@@ -138,8 +142,10 @@ class ModelShape:
         layers = []
         for k, (layer, nnz) in enumerate(zip(fm.layers, counts)):
             col = layer.n_in if (k == 0 and fmt == "int8" and per_feature) else 0
-            row = 0 if fmt == "float32" else (layer.n_out if scales == "row" else 1)
-            layers.append(LayerShape(layer.name, layer.n_in, layer.n_out, nnz, col, row))
+            kind = "dense" if (layer.kind == "binary" and fmt == "float32") else layer.kind
+            row = 0 if fmt == "float32" else (layer.n_out if scales == "row" or kind == "binary" else 1)
+            shift = layer.n_in if (k == 0 and kind == "mam") else 0
+            layers.append(LayerShape(layer.name, layer.n_in, layer.n_out, nnz, col, row, kind, shift))
         return cls(fm.safe_name, fmt, scales, fm.activation, list(fm.class_names), dict(fm.metadata), layers)
 
 
@@ -293,7 +299,8 @@ def layer_sizes(q: ModelShape) -> list[LayerSize]:
     for layer in q.layers:
         n_in, n_out, nnz = layer.n_in, layer.n_out, layer.nnz
         encoding, structure = layer_layout(n_in, n_out, nnz)
-        scale = 4 * (layer.colscale + layer.rowscale)
+        scale = 4 * (layer.colscale + layer.rowscale + layer.colshift)
+        binary = layer.kind == "binary"
         bias = n_out * (2 if q.fmt == "int8" else 4)
         idx_bits = math.ceil(math.log2(max(2, min(n_in, n_out))))
         out.append(
@@ -304,11 +311,11 @@ def layer_sizes(q: ModelShape) -> list[LayerSize]:
                 nnz,
                 encoding,
                 structure,
-                nnz * vbytes,
+                (nnz + 7) // 8 if binary else nnz * vbytes,
                 scale,
                 bias,
-                nnz * (8 + idx_bits) / 8,
-                (8 * nnz + _log2_binom(n_in * n_out, nnz)) / 8,
+                nnz * ((1 if binary else 8) + idx_bits) / 8,
+                ((1 if binary else 8) * nnz + _log2_binom(n_in * n_out, nnz)) / 8,
             )
         )
     return out
@@ -316,7 +323,19 @@ def layer_sizes(q: ModelShape) -> list[LayerSize]:
 
 def model_ram(q: ModelShape | QModel, ptr_bytes: int = AVR_PTR) -> int:
     b0, b1 = buffer_floats([layer.n_out for layer in q.layers])
-    return 4 * (b0 + b1) + cursor_bytes(ptr_bytes)
+    kinds = [getattr(layer, "kind", "dense") for layer in q.layers]
+    extra = 4 * mam_buffer_floats(q) + (2 if "binary" in kinds else 0)  # running minima; bit counter
+    return 4 * (b0 + b1) + cursor_bytes(ptr_bytes) + extra
+
+
+# kernel code the MAM and binary paths add (avr-gcc -Os, measured on the Uno against the dense
+# kernel: a digits 64-32-16-10 model; used for the other boards as an estimate)
+KIND_FLASH = {"mam": 423, "binary": 256}
+
+
+def mam_buffer_floats(q) -> int:
+    """Floats of the running-minimum buffer MAM layers need beside their output buffer."""
+    return max((layer.n_out for layer in q.layers if getattr(layer, "kind", "dense") == "mam"), default=0)
 
 
 def board_fit(report: SizeReport, q: ModelShape, board: Board) -> BoardFit:
@@ -324,6 +343,8 @@ def board_fit(report: SizeReport, q: ModelShape, board: Board) -> BoardFit:
     flash = board.overhead_flash[q.fmt] + report.table_bytes + desc + report.text_bytes
     if q.activation == "tanh":
         flash += board.tanh_flash
+    for kind in {layer.kind for layer in q.layers}:
+        flash += KIND_FLASH.get(kind, 0)
     ram = board.overhead_ram + model_ram(q, board.ptr_bytes)
     return BoardFit(
         board.key,

@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) > 1 and Path(argv[1]).is_dir():
         window.open_project(Path(argv[1]))
     window.show()
-    return app.exec()
+    code = app.exec()
+    window.shutdown()  # idempotent: also when the event loop ended without closing the window
+    return code
 
 
 if __name__ == "__main__":

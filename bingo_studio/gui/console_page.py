@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from bingo_studio.gui import terms
-from bingo_studio.gui.device_test import host_inputs, sample_job, test_set_job
+from bingo_studio.gui.device_test import PACE_US, host_inputs, sample_job, test_set_job
 from bingo_studio.gui.serial_link import SerialLink
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import LAYER_COLORS, make_plot
@@ -94,7 +94,9 @@ class ConsolePage(QWidget):
         self.transcript.setFont(QFont("monospace", 9))
         self.transcript.setPlaceholderText("What the board sends appears here.")
         self.line = QLineEdit()
-        self.line.setPlaceholderText("Type a line to send (e.g. info, or comma-separated features) and press Enter")
+        self.line.setPlaceholderText(
+            "Type a line to send (e.g. info, or comma-separated features) and press Enter"
+        )
         self.send_button = QPushButton("Send")
         send_row = QHBoxLayout()
         send_row.addWidget(self.line, 1)
@@ -119,7 +121,7 @@ class ConsolePage(QWidget):
         self.confusion = QTableWidget(0, 0)
         self.confusion.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.confusion.setToolTip("Rows: true class; columns: the board's answer. The diagonal is correct.")
-        self.plot = make_plot("Serial Plotter", "value", "line")
+        self.plot = make_plot("Serial Plotter: lines of numbers the board prints", "value", "line")
         self.plot.setToolTip(terms.SERIAL_PLOTTER)
         self.plot.setMinimumHeight(150)
 
@@ -164,12 +166,13 @@ class ConsolePage(QWidget):
         self.link.job_progress.connect(self._job_progress)
         self.link.job_done.connect(self._job_done)
         self.link.job_failed.connect(self._job_failed)
-        studio.ports_changed.connect(self.refresh_ports)
-        studio.device_changed.connect(self.refresh_ports)
+        studio.ports_changed.connect(lambda: self.refresh_ports(False))
+        studio.device_changed.connect(lambda: self.refresh_ports(True))
         self._set_connected(False)
 
     # -- ports ---------------------------------------------------------------------------------------
-    def refresh_ports(self) -> None:
+    def refresh_ports(self, prefer_device: bool = False) -> None:
+        """Fill the port list; keep the user's choice unless a board was just flashed (then offer it)."""
         current = self.port_box.currentData()
         entries = []
         sim = self.studio.simulator
@@ -177,14 +180,13 @@ class ConsolePage(QWidget):
             entries.append((f"{sim.port}  Simulated Uno", sim.port))
         for b in self.studio.ports:
             entries.append((b.label(), b.port))
-        if [self.port_box.itemData(i) for i in range(self.port_box.count())] == [p for _, p in entries]:
-            return
         self.port_box.blockSignals(True)
         self.port_box.clear()
         for text, port in entries:
             self.port_box.addItem(text, port)
         i = self.port_box.findData(current)
-        self.port_box.setCurrentIndex(i if i >= 0 else 0)
+        flashed = self.port_box.findData(self.studio.device_port) if prefer_device else -1
+        self.port_box.setCurrentIndex(flashed if flashed >= 0 else max(i, 0))
         self.port_box.blockSignals(False)
 
     def select_port(self, port: str) -> None:
@@ -203,8 +205,10 @@ class ConsolePage(QWidget):
     def connect_port(self, port: str | None = None) -> None:
         port = port or self.port_box.currentData()
         if not port:
-            self.message.setText("<span style='color:#c62828'>No port: plug a board in over USB, or flash the "
-                                 "Simulated Uno in step 4.</span>")
+            self.message.setText(
+                "<span style='color:#c62828'>No port: plug a board in over USB, or flash the "
+                "Simulated Uno in step 4.</span>"
+            )
             return
         self.message.setText(f"Connecting to {port}...")
         self.connect_button.setEnabled(False)
@@ -236,7 +240,7 @@ class ConsolePage(QWidget):
         self.baud_box.setEnabled(not on)
         if not on:
             self._job = ""
-            self.cancel_button.setEnabled(False)
+        self.cancel_button.setEnabled(on and self._job == "test set")
 
     # -- transcript and plotter (Qt thread, on a timer) ----------------------------------------------
     def drain(self) -> None:
@@ -245,7 +249,10 @@ class ConsolePage(QWidget):
             return
         text = data.decode("ascii", "replace").replace("\r", "")
         if dropped:
-            text = f"\n[... {dropped:,} bytes skipped: the board sends faster than the window can show ...]\n" + text
+            text = (
+                f"\n[... {dropped:,} bytes skipped: the board sends faster than the window can show ...]\n"
+                + text
+            )
         if len(text) > MAX_APPEND:
             skipped = len(text) - MAX_APPEND
             text = f"\n[... {skipped:,} characters skipped ...]\n" + text[-MAX_APPEND:]
@@ -274,7 +281,9 @@ class ConsolePage(QWidget):
         for i, (name, series) in enumerate(self._series.items()):
             curve = self._curves.get(name)
             if curve is None:
-                curve = self.plot.plot([], [], name=name, pen=pg.mkPen(LAYER_COLORS[i % len(LAYER_COLORS)], width=2))
+                curve = self.plot.plot(
+                    [], [], name=name, pen=pg.mkPen(LAYER_COLORS[i % len(LAYER_COLORS)], width=2)
+                )
                 self._curves[name] = curve
             xs, ys = zip(*series)
             curve.setData(list(xs), list(ys))
@@ -292,27 +301,37 @@ class ConsolePage(QWidget):
     def _start_job(self, kind: str, job) -> None:
         self._job = kind
         self._set_connected(True)
-        self.cancel_button.setEnabled(kind == "test set")
         self.link.start_job(job)
 
+    def _test_data(self):
+        """The trained run's dataset (the board runs that model), else the one loaded in step 1."""
+        run = self.studio.run
+        return run.get_dataset() if run is not None else self.studio.dataset
+
     def send_test_sample(self) -> None:
-        ds = self.studio.dataset
+        ds = self._test_data()
         if ds is None:
             self.sample_result.setText("Load a dataset first (step 1).")
             return
         i = int(self._rng.integers(len(ds.y_test)))
         self._sample_index = i
         self.sample_result.setText(f"Sending test sample #{i}...")
-        self._start_job("sample", sample_job(ds.x_test[i]))
+        self._start_job("sample", sample_job(ds.x_test[i], self._pace_us()))
 
     def run_test_set(self) -> None:
-        ds = self.studio.dataset
+        ds = self._test_data()
         if ds is None:
             self.test_result.setText("Load a dataset first (step 1).")
             return
         self.progress.setValue(0)
         self.test_result.setText(f"Sending {len(ds.y_test)} test samples...")
-        self._start_job("test set", test_set_job(ds.x_test, ds.y_test, ds.n_classes))
+        self._start_job("test set", test_set_job(ds.x_test, ds.y_test, ds.n_classes, self._pace_us()))
+
+    def _pace_us(self) -> float:
+        """Real boards get paced lines (an Uno computes while values arrive); the simulator takes
+        bytes only as fast as its UART does, so it needs none."""
+        sim = self.studio.simulator
+        return 0.0 if sim is not None and self.link.port == sim.port else PACE_US
 
     def host_predictions(self, x: np.ndarray) -> np.ndarray | None:
         """What this computer answers for the same inputs: the int8 model the board runs, if exported
@@ -321,7 +340,7 @@ class ConsolePage(QWidget):
             from bingo_studio.firmware.quantize import reference_predict
 
             return reference_predict(self.studio.qmodel, host_inputs(x))
-        run, ds = self.studio.run, self.studio.dataset
+        run, ds = self.studio.run, self._test_data()
         if run is None or ds is None:
             return None
         import torch
@@ -336,7 +355,7 @@ class ConsolePage(QWidget):
     def _job_done(self, result: dict) -> None:
         kind, self._job = self._job, ""
         self._set_connected(self.link.is_open())
-        ds = self.studio.dataset
+        ds = self._test_data()
         if kind == "sample":
             i = self._sample_index
             host = self.host_predictions(ds.x_test[i : i + 1])
@@ -345,22 +364,34 @@ class ConsolePage(QWidget):
             board = names[result["cls"]] if 0 <= result["cls"] < len(names) else str(result["cls"])
             host_text = names[int(host[0])] if host is not None else "-"
             ok = "&#10003;" if board == true else "&#10007;"
-            self.last_sample = {**result, "index": i, "true": int(ds.y_test[i]),
-                                "host": None if host is None else int(host[0])}
+            self.last_sample = {
+                **result,
+                "index": i,
+                "true": int(ds.y_test[i]),
+                "host": None if host is None else int(host[0]),
+            }
             us = f" in {result['us']:,} µs" if result.get("us") is not None else ""
-            self.sample_result.setText(f"Test sample #{i}: board says <b>{board}</b>{us} {ok} · true label "
-                                       f"<b>{true}</b> · this computer says <b>{host_text}</b>")
+            self.sample_result.setText(
+                f"Test sample #{i}: board says <b>{board}</b>{us} {ok} · true label "
+                f"<b>{true}</b> · this computer says <b>{host_text}</b>"
+            )
             return
         host = self.host_predictions(ds.x_test)
         host_acc = float((host == ds.y_test).mean()) if host is not None else None
         result["host_accuracy"] = host_acc
         self.last_test = result
         self.progress.setValue(1000)
-        lat = f"mean latency {result['mean_us'] / 1000:.2f} ms" if result["mean_us"] is not None else "no latency"
+        lat = (
+            f"mean latency {result['mean_us'] / 1000:.2f} ms"
+            if result["mean_us"] is not None
+            else "no latency"
+        )
         host_text = f"this computer: {host_acc:.2%}" if host_acc is not None else ""
         err = f" · {len(result['errors'])} errors" if result["errors"] else ""
-        self.test_result.setText(f"On the board: <b>{result['accuracy']:.2%}</b> of {result['n']} test samples "
-                                 f"correct ({host_text}) · {lat}{err}")
+        self.test_result.setText(
+            f"On the board: <b>{result['accuracy']:.2%}</b> of {result['n']} test samples "
+            f"correct ({host_text}) · {lat}{err}"
+        )
         self._show_confusion(result["confusion"], ds.class_names)
 
     def _show_confusion(self, m: np.ndarray, names: list[str]) -> None:
@@ -375,7 +406,9 @@ class ConsolePage(QWidget):
                 item = QTableWidgetItem(str(int(m[r, c])))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 shade = int(255 - 150 * m[r, c] / peak)
-                item.setBackground(QColor(shade, 255 if r == c else shade, shade) if m[r, c] else QColor("white"))
+                item.setBackground(
+                    QColor(shade, 255 if r == c else shade, shade) if m[r, c] else QColor("white")
+                )
                 self.confusion.setItem(r, c, item)
         self.confusion.resizeColumnsToContents()
 

@@ -71,8 +71,11 @@ class DataPage(QWidget):
             label = d["name"] if d["available"] else f"{d['name']} (not installed)"
             self.dataset_box.addItem(label, d["name"])
             i = self.dataset_box.count() - 1
-            self.dataset_box.setItemData(i, d["description"] + ("" if d["available"] else f"\n{d['reason']}"),
-                                         Qt.ItemDataRole.ToolTipRole)
+            self.dataset_box.setItemData(
+                i,
+                d["description"] + ("" if d["available"] else f"\n{d['reason']}"),
+                Qt.ItemDataRole.ToolTipRole,
+            )
             if not d["available"]:
                 self.dataset_box.model().item(i).setEnabled(False)
         self.dataset_box.addItem("Your CSV file...", CSV_ITEM)
@@ -118,7 +121,9 @@ class DataPage(QWidget):
         self.preset_box = QComboBox()
         for name, p in PRESETS.items():
             self.preset_box.addItem(f"{name}  ({', '.join(map(str, p.hidden))})", name)
-            self.preset_box.setItemData(self.preset_box.count() - 1, p.description, Qt.ItemDataRole.ToolTipRole)
+            self.preset_box.setItemData(
+                self.preset_box.count() - 1, p.description, Qt.ItemDataRole.ToolTipRole
+            )
         self.preset_box.addItem("custom", "custom")
         self.hidden_edit = QLineEdit("32,16")
         self.hidden_edit.setToolTip(terms.HIDDEN)
@@ -188,14 +193,17 @@ class DataPage(QWidget):
             if self.csv_path.text().strip():
                 self._preview_csv(self.csv_label.currentText() or None)
             else:
-                self.dataset_info.setText("Choose a CSV file: one row per sample, numbers in the feature "
-                                          "columns and the class in a label column.")
+                self.dataset_info.setText(
+                    "Choose a CSV file: one row per sample, numbers in the feature "
+                    "columns and the class in a label column."
+                )
             return
         self._load(self.dataset_config())
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", str(Path.home()),
-                                              "CSV files (*.csv *.txt);;All (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a CSV file", str(Path.home()), "CSV files (*.csv *.txt);;All (*)"
+        )
         if path:
             self.set_csv(path)
 
@@ -239,7 +247,9 @@ class DataPage(QWidget):
         if errors:
             more = f"\n(and {len(errors) - 5} more)" if len(errors) > 5 else ""
             self.csv_errors.setText("\n".join(errors[:5]) + more)
-            self.dataset_info.setText(f"{p.get('n_rows', 0)} rows read; fix the problems below to use this file.")
+            self.dataset_info.setText(
+                f"{p.get('n_rows', 0)} rows read; fix the problems below to use this file."
+            )
             return
         self.csv_errors.setText("")
         counts = ", ".join(f"{c}: {n}" for c, n in zip(p.get("classes", []), p.get("class_counts", [])))
@@ -272,8 +282,9 @@ class DataPage(QWidget):
             if serial != self._load_serial:
                 return  # the user picked another dataset meanwhile
             self.dataset_info.setText(
-                f"<b>{ds.name}</b>: {ds.description}<br>{len(ds.y_train)} training, {len(ds.y_val)} validation "
-                f"and {len(ds.y_test)} test samples; {ds.n_features} features, {ds.n_classes} classes."
+                f"<b>{ds.name}</b>: {ds.description}<br>{len(ds.y_train)} training, "
+                f"{len(ds.y_val)} validation and {len(ds.y_test)} test samples; {ds.n_features} features, "
+                f"{ds.n_classes} classes."
             )
             self.dataset_info.setToolTip(terms.VALIDATION)
             if cfg.name != CSV_ITEM:
@@ -285,7 +296,9 @@ class DataPage(QWidget):
             if serial != self._load_serial:
                 return
             target = self.csv_errors if cfg.name == CSV_ITEM else self.dataset_info
-            target.setText(f"<span style='color:#c62828'>{msg}</span>" if target is self.dataset_info else msg)
+            target.setText(
+                f"<span style='color:#c62828'>{msg}</span>" if target is self.dataset_info else msg
+            )
 
         self._start(lambda _s: load_dataset(cfg), done, failed)
 
@@ -336,12 +349,16 @@ class DataPage(QWidget):
             self.model_info.setText(
                 f"Layers {' - '.join(map(str, widths))}: <b>{info['parameters']:,} parameters</b> "
                 f"({info['prunable_weights']:,} prunable weights).<br>Dense size: "
-                f"{info['dense_float32_bytes']:,} B as float32, about {report.model_flash:,} B as int8 firmware tables."
+                f"{info['dense_float32_bytes']:,} B as float32, about {report.model_flash:,} B as int8 "
+                "firmware tables."
             )
             self.fit_view.show_fits(report.boards)
 
-        self._start(lambda _s: _dense_size(cfg, ds), done,
-                    lambda m: self.model_info.setText(f"<span style='color:#c62828'>{m}</span>"))
+        self._start(
+            lambda _s: _dense_size(cfg, ds),
+            done,
+            lambda m: self.model_info.setText(f"<span style='color:#c62828'>{m}</span>"),
+        )
 
     # -- projects ----------------------------------------------------------------------------------
     def state(self) -> dict:

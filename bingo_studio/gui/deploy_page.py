@@ -3,6 +3,7 @@
 Inputs: Studio.run/method/floor (the pruning chosen in step 3), the board picked here, the port
 list (polled in a worker by a QTimer, so plugging a board in shows up by itself).
 Outputs: Studio.set_firmware(ExportResult, QModel), Studio.elf after a build, Studio.set_ports(...),
+``port_needed(port)`` before flashing a port (the console closes it),
 Studio.set_simulator(SimulatedUno) when the Simulated Uno is "flashed"; ``message`` holds the
 one-line outcome of the last action.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, QTimer
+from PySide6.QtCore import QProcess, QProcessEnvironment, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,8 +37,13 @@ from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.workers import run_task
 
 SIM = "sim"
-TARGETS = ((SIM, "Simulated Uno (no board needed)"), ("uno", "Arduino Uno"), ("nano", "Arduino Nano"),
-           ("esp32", "ESP32 DevKit"), ("pico", "Raspberry Pi Pico"))
+TARGETS = (
+    (SIM, "Simulated Uno (no board needed)"),
+    ("uno", "Arduino Uno"),
+    ("nano", "Arduino Nano"),
+    ("esp32", "ESP32 DevKit"),
+    ("pico", "Raspberry Pi Pico"),
+)
 POLL_MS = 2000
 PROBE_MS = 8000  # a registry check that takes longer than this means no network
 STEP_WORDS = ("Compiling", "Linking", "Archiving", "Building", "Uploading", "Checking", "Writing", "Reading")
@@ -54,8 +60,9 @@ def export_firmware(run, method: str, floor: float, board: str, out_dir: Path, o
 
     result = prune_run(run, method, floor, save=run.path is not None)
     meta = {"dataset": run.config.dataset.name, "test_accuracy": round(result.test_accuracy, 4)}
-    fmodel = FirmwareModel.from_torch(run.model, run.get_dataset(), result.masks, meta=meta,
-                                      name=run.config.dataset.name)
+    fmodel = FirmwareModel.from_torch(
+        run.model, run.get_dataset(), result.masks, meta=meta, name=run.config.dataset.name
+    )
     ex = export(fmodel, out_dir, board)
     qmodel = quantize(fmodel, ex.fmt)
     command = build_command if action == "build" else upload_command
@@ -63,6 +70,8 @@ def export_firmware(run, method: str, floor: float, board: str, out_dir: Path, o
 
 
 class DeployPage(QWidget):
+    port_needed = Signal(str)  # about to flash this port: whoever holds it open (the console) lets go
+
     def __init__(self, studio: Studio, parent: QWidget | None = None):
         super().__init__(parent)
         self.studio = studio
@@ -75,6 +84,7 @@ class DeployPage(QWidget):
         self._partial = ""
         self._known_ports: set[str] = set()
         self._user_picked = False
+        self._context_port: str | None = None
         self.list_boards = None  # replaced in tests; default: bingo_studio.firmware.ports.list_boards
 
         self.board_box = QComboBox()
@@ -209,8 +219,10 @@ class DeployPage(QWidget):
         elif ports:
             parts.append("Serial ports found, but no known board: pick the port yourself.")
         else:
-            parts.append("No board plugged in. Plug one in over USB (a charge-only cable shows nothing), "
-                         "or use the Simulated Uno.")
+            parts.append(
+                "No board plugged in. Plug one in over USB (a charge-only cable shows nothing), "
+                "or use the Simulated Uno."
+            )
         self.detected.setText(" ".join(parts))
 
     # -- export, build, flash ------------------------------------------------------------------------
@@ -230,8 +242,15 @@ class DeployPage(QWidget):
         if action == "flash" and key != SIM:
             port = self.port_box.currentData()
             if not port and board != "pico":
-                return self._finish(False, f"No {BOARDS[board].title} found: plug it in over USB and wait for it to "
-                                           "appear in the port list.")
+                return self._finish(
+                    False,
+                    f"No {BOARDS[board].title} found: plug it in over USB and wait for it to "
+                    "appear in the port list.",
+                )
+        if action == "flash":
+            held = port if key != SIM else (st.simulator.port if st.simulator is not None else "")
+            if held:
+                self.port_needed.emit(held)
         offline = key == SIM or (self.offline.isChecked() and BOARDS[board].avr)
         pio_action = "build" if (action == "build" or key == SIM) else "upload"
         out = st.work_dir / f"firmware-{board}"
@@ -243,8 +262,11 @@ class DeployPage(QWidget):
 
         def work(_state):
             ex, q, result, command = export_firmware(run, method, floor, board, out, offline, pio_action)
-            argv, env = (command(ex.project_dir, board, offline=offline) if pio_action == "build"
-                         else command(ex.project_dir, board, offline=offline, port=port))
+            argv, env = (
+                command(ex.project_dir, board, offline=offline)
+                if pio_action == "build"
+                else command(ex.project_dir, board, offline=offline, port=port)
+            )
             return ex, q, result, argv, env
 
         def done(r) -> None:
@@ -253,7 +275,10 @@ class DeployPage(QWidget):
             st.dirty = True
             self._append(ex.summary)
             if not ex.fits:
-                self._append("[bingo-studio] the model does not fit this board: the build will tell by how much")
+                self._append(
+                    "[bingo-studio] the model does not fit this board: the build will tell by how much"
+                )
+            self._context_port = port
             self._run_pio(action, key, board, ex.project_dir, argv, env)
 
         run_task(work, done, lambda m: self._finish(False, m))
@@ -263,8 +288,9 @@ class DeployPage(QWidget):
         self._partial = ""
         self._context = (action, key, board, project)
         self.steps.setText("Starting PlatformIO...")
-        self.result.setText(f"{'Building' if action == 'build' or key == SIM else 'Flashing'} for "
-                            f"{BOARDS[board].title}...")
+        self.result.setText(
+            f"{'Building' if action == 'build' or key == SIM else 'Flashing'} for {BOARDS[board].title}..."
+        )
         proc = QProcess(self)
         penv = QProcessEnvironment()
         for k, v in env.items():
@@ -292,7 +318,9 @@ class DeployPage(QWidget):
                 continue
             self._append(line)
             if line.startswith(STEP_WORDS):
-                self.steps.setText(f"{sum(ln.startswith(STEP_WORDS) for ln in self._lines)} steps · {line[:70]}")
+                self.steps.setText(
+                    f"{sum(ln.startswith(STEP_WORDS) for ln in self._lines)} steps · {line[:70]}"
+                )
             what = detect_download(line)
             if what and self._probe_task is None:
                 self._probe_download(what)
@@ -337,7 +365,11 @@ class DeployPage(QWidget):
         action, key, board, project = self._context
         text = "\n".join(self._lines)
         env_name = BOARDS[board].env
-        log_path = project / LOG_DIR_NAME / f"{'build' if action == 'build' or key == SIM else 'upload'}-{env_name}.log"
+        log_path = (
+            project
+            / LOG_DIR_NAME
+            / f"{'build' if action == 'build' or key == SIM else 'upload'}-{env_name}.log"
+        )
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(text + "\n")
         ok = code == 0 and status == QProcess.ExitStatus.NormalExit and not self._stop_reason
@@ -355,8 +387,12 @@ class DeployPage(QWidget):
         if key == SIM and action == "flash":
             self._append(f"[bingo-studio] built{sized}; starting the simulated Uno")
             return self._start_simulator(elf)
+        if action == "flash":
+            self.studio.set_device_port(self._context_port)
         verb = "Built" if action == "build" else "Flashed"
-        after = " Next: step 5, Test on device." if action == "flash" else " Press Flash to put it on the board."
+        after = (
+            " Next: step 5, Test on device." if action == "flash" else " Press Flash to put it on the board."
+        )
         self._finish(True, f"{verb} for {BOARDS[board].title}{sized}.{after}")
 
     def _start_simulator(self, elf: Path) -> None:
@@ -371,7 +407,9 @@ class DeployPage(QWidget):
 
         def done(sim) -> None:
             self.studio.set_simulator(sim)
-            self._finish(True, f"The simulated Uno runs the firmware on {sim.port}. Next: step 5, Test on device.")
+            self._finish(
+                True, f"The simulated Uno runs the firmware on {sim.port}. Next: step 5, Test on device."
+            )
 
         run_task(work, done, lambda m: self._finish(False, m))
 
@@ -390,6 +428,7 @@ class DeployPage(QWidget):
         self.board_box.setEnabled(not on)
         self.progress.setRange(0, 0 if on else 1)  # busy indicator while PlatformIO works
         self.progress.setValue(0)
+        self.progress.setTextVisible(False)
 
     def _append(self, line: str) -> None:
         self._lines.append(line)

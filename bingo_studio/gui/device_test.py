@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from bingo_studio.errors import UserError
-from bingo_studio.firmware.simulator import Reply, format_features, parse_reply
+from bingo_studio.firmware.simulator import Reply, format_features, parse_reply, send_line
 from bingo_studio.training.task import Progress
 
 
@@ -21,10 +21,13 @@ def parse_info(line: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
 
 
-def handshake(reader, write, tries: int = 4, timeout: float = 2.0) -> dict[str, str]:
+PACE_US = 300.0  # µs a byte for real boards: the Uno computes while values arrive (see send_line)
+
+
+def handshake(reader, ser, tries: int = 4, timeout: float = 2.0) -> dict[str, str]:
     """Ask the firmware for its info line (a freshly reset board may need a moment to boot)."""
     for _ in range(tries):
-        write(b"info\n")
+        ser.write(b"info\n")
         deadline = time.monotonic() + timeout
         while True:
             line = reader.readline(deadline)
@@ -35,8 +38,8 @@ def handshake(reader, write, tries: int = 4, timeout: float = 2.0) -> dict[str, 
     raise UserError("The board does not answer 'info': is the BINGO firmware on it, at 115200 baud?")
 
 
-def ask(reader, write, line: str, timeout: float) -> Reply:
-    write(line.encode("ascii") + b"\n")
+def ask(reader, ser, line: str, timeout: float, pace_us: float) -> Reply:
+    send_line(ser, line, pace_us)
     deadline = time.monotonic() + timeout
     while True:
         text = reader.readline(deadline)
@@ -49,15 +52,17 @@ def ask(reader, write, line: str, timeout: float) -> Reply:
 
 def _check_features(info: dict[str, str], n_features: int) -> None:
     if "features" in info and int(info["features"]) != n_features:
-        raise UserError(f"The board's model takes {info['features']} features but this dataset has "
-                        f"{n_features}: flash the firmware of this project first")
+        raise UserError(
+            f"The board's model takes {info['features']} features but this dataset has "
+            f"{n_features}: flash the firmware of this project first"
+        )
 
 
-def sample_job(row: np.ndarray, timeout: float = 10.0):
-    def job(reader, write, state) -> dict:
-        _check_features(handshake(reader, write), len(row))
+def sample_job(row: np.ndarray, pace_us: float = PACE_US, timeout: float = 10.0):
+    def job(reader, ser, state) -> dict:
+        _check_features(handshake(reader, ser), len(row))
         line = format_features(row)
-        reply = ask(reader, write, line, timeout)
+        reply = ask(reader, ser, line, timeout, pace_us)
         if reply.error:
             raise UserError(f"The board answered an error: {reply.error}")
         return {"cls": reply.cls, "label": reply.label, "us": reply.us, "sent": line}
@@ -65,16 +70,18 @@ def sample_job(row: np.ndarray, timeout: float = 10.0):
     return job
 
 
-def test_set_job(x: np.ndarray, y: np.ndarray, n_classes: int, timeout: float = 10.0):
-    def job(reader, write, state) -> dict:
-        _check_features(handshake(reader, write), x.shape[1])
+def test_set_job(
+    x: np.ndarray, y: np.ndarray, n_classes: int, pace_us: float = PACE_US, timeout: float = 10.0
+):
+    def job(reader, ser, state) -> dict:
+        _check_features(handshake(reader, ser), x.shape[1])
         preds = np.full(len(y), -1, dtype=np.int64)
         us: list[int] = []
         errors: list[str] = []
         start = time.monotonic()
         for i, row in enumerate(x):
             state.check()
-            reply = ask(reader, write, format_features(row), timeout)
+            reply = ask(reader, ser, format_features(row), timeout, pace_us)
             if reply.error:
                 errors.append(f"sample {i}: {reply.error}")
             else:
@@ -83,14 +90,28 @@ def test_set_job(x: np.ndarray, y: np.ndarray, n_classes: int, timeout: float = 
                     us.append(reply.us)
             if i % 5 == 0 or i == len(y) - 1:
                 correct = int((preds[: i + 1] == y[: i + 1]).sum())
-                state.report(Progress("device", (i + 1) / len(y), f"{i + 1}/{len(y)} answered, {correct} correct",
-                                      step=i + 1, total_steps=len(y), elapsed=time.monotonic() - start))
+                state.report(
+                    Progress(
+                        "device",
+                        (i + 1) / len(y),
+                        f"{i + 1}/{len(y)} answered, {correct} correct",
+                        step=i + 1,
+                        total_steps=len(y),
+                        elapsed=time.monotonic() - start,
+                    )
+                )
         confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
         for t, p in zip(y, preds):
             if 0 <= p < n_classes:
                 confusion[int(t), int(p)] += 1
-        return {"predictions": preds, "accuracy": float((preds == y).mean()), "n": len(y),
-                "mean_us": float(np.mean(us)) if us else None, "errors": errors, "confusion": confusion}
+        return {
+            "predictions": preds,
+            "accuracy": float((preds == y).mean()),
+            "n": len(y),
+            "mean_us": float(np.mean(us)) if us else None,
+            "errors": errors,
+            "confusion": confusion,
+        }
 
     return job
 

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.project_label)
         self.studio.status.connect(lambda m: self.statusBar().showMessage(m, 10_000))
         self.studio.run_changed.connect(self._run_changed)
+        self.deploy_page.port_needed.connect(self._release_port)
         self._make_menus()
         self._show_project()
 
@@ -88,14 +89,21 @@ class MainWindow(QMainWindow):
         r = bar.addMenu("&Run")
         self._action(r, "&Train", self._train, "Ctrl+T", "Train with BINGO scoring")
         self._action(r, "&Cancel", self._cancel, "Esc", "Stop the running step")
-        self._action(r, "&Build firmware", lambda: self._go(3, lambda: self.deploy_page.start("build")), "Ctrl+B")
+        self._action(
+            r, "&Build firmware", lambda: self._go(3, lambda: self.deploy_page.start("build")), "Ctrl+B"
+        )
         self._action(r, "&Flash", lambda: self._go(3, lambda: self.deploy_page.start("flash")), "Ctrl+U")
-        self._action(r, "Connect / disconnect &serial", lambda: self._go(4, self.console_page.toggle), "Ctrl+K")
-        self._action(r, "Run &test set on the board", lambda: self._go(4, self.console_page.run_test_set), "Ctrl+R")
+        self._action(
+            r, "Connect / disconnect &serial", lambda: self._go(4, self.console_page.toggle), "Ctrl+K"
+        )
+        self._action(
+            r, "Run &test set on the board", lambda: self._go(4, self.console_page.run_test_set), "Ctrl+R"
+        )
         v = bar.addMenu("&Go")
         for i, title in enumerate(STEPS):
-            self._action(v, f"Step {title}", lambda _c=False, i=i: self.tabs.setCurrentIndex(i),
-                         f"Ctrl+{i + 1}")
+            self._action(
+                v, f"Step {title}", lambda _c=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"
+            )
         h = bar.addMenu("&Help")
         self._action(h, "&About BINGO Studio", self.about)
 
@@ -181,8 +189,10 @@ class MainWindow(QMainWindow):
             self.train_page.show_history(run.history)
             self.studio.set_run(run, dirty=False)
             self.prune_page.restore(state.get("prune", {}))  # the floor, after set_run reset it
-            self.train_page.status.setText(f"Opened a trained run ({run.status}, {len(run.history)} epochs): "
-                                           f"dense test accuracy {run.metrics.get('dense_test_accuracy', 0):.1%}.")
+            self.train_page.status.setText(
+                f"Opened a trained run ({run.status}, {len(run.history)} epochs): "
+                f"dense test accuracy {run.metrics.get('dense_test_accuracy', 0):.1%}."
+            )
         self.tabs.setCurrentIndex(int(state.get("tab", 0)))
         self._show_project()
         return True
@@ -196,6 +206,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         self._show_project()
 
+    def _release_port(self, port: str) -> None:
+        link = self.console_page.link
+        if link.is_open() and link.port == port:
+            link.close()
+
     def _run_changed(self) -> None:
         self._show_project()
 
@@ -208,7 +223,9 @@ class MainWindow(QMainWindow):
     def _error(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)
         if self.isVisible():  # not modal: a message never blocks the window or a test
-            box = QMessageBox(QMessageBox.Icon.Warning, "BINGO Studio", message, QMessageBox.StandardButton.Ok, self)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "BINGO Studio", message, QMessageBox.StandardButton.Ok, self
+            )
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
@@ -217,9 +234,12 @@ class MainWindow(QMainWindow):
         if not (self.confirm_close and self.studio.dirty and self.studio.run is not None):
             return True
         answer = QMessageBox.question(
-            self, "BINGO Studio",
+            self,
+            "BINGO Studio",
             f"Save the trained model as a project first?\n(If not, it stays in {self.studio.autosave_dir}.)",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Save:
             return self.save_project()

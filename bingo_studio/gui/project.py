@@ -35,8 +35,16 @@ def save_project(folder: Path, state: dict, run=None) -> Path:
         target = folder / "run"
         if run.path is None or Path(run.path).resolve() != target.resolve():
             save_run(run, target)
-    write_json(folder / PROJECT_FILE, {"format": FORMAT, "version": 1, "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                                       "has_run": (folder / "run" / "run.json").exists(), "state": state})
+    write_json(
+        folder / PROJECT_FILE,
+        {
+            "format": FORMAT,
+            "version": 1,
+            "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "has_run": (folder / "run" / "run.json").exists(),
+            "state": state,
+        },
+    )
     add_recent(folder)
     return folder
 

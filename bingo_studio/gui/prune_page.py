@@ -61,8 +61,14 @@ def build_plan(run, method: str, state) -> tuple[object, dict[int, GridPoint]]:
         masks = plan.masks_for(count)
         fm = base.with_masks([masks[layer.name].numpy() for layer in base.layers])
         report = size_report(fm, boards=BOARD_KEYS)
-        grid[count] = GridPoint(count, acc, plan.accuracy_at(count, "test"), report.model_flash,
-                                report.model_ram, dict(report.boards))
+        grid[count] = GridPoint(
+            count,
+            acc,
+            plan.accuracy_at(count, "test"),
+            report.model_flash,
+            report.model_ram,
+            dict(report.boards),
+        )
         if i % 5 == 0 or i == n - 1:
             state.report(Progress("sizes", 0.5 + 0.5 * (i + 1) / n, f"sizes {i + 1}/{n}"))
     return plan, grid
@@ -81,9 +87,13 @@ class PrunePage(QWidget):
         self.method_box = QComboBox()
         for name, m in METHODS.items():
             self.method_box.addItem(name, name)
-            self.method_box.setItemData(self.method_box.count() - 1, m.description, Qt.ItemDataRole.ToolTipRole)
-        self.method_box.setToolTip("How weights are ranked for removal. 'bingo' uses the significance scores "
-                                   "gathered during training; the others are the usual baselines.")
+            self.method_box.setItemData(
+                self.method_box.count() - 1, m.description, Qt.ItemDataRole.ToolTipRole
+            )
+        self.method_box.setToolTip(
+            "How weights are ranked for removal. 'bingo' uses the significance scores "
+            "gathered during training; the others are the usual baselines."
+        )
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setToolTip(terms.MIN_ACCURACY)
@@ -131,13 +141,22 @@ class PrunePage(QWidget):
         cl.addWidget(self.progress)
         cl.addWidget(self.status)
 
-        self.plot = make_plot("Validation accuracy as weights are removed", "validation accuracy",
-                              "% of weights pruned")
+        self.plot = make_plot(
+            "Validation accuracy as weights are removed",
+            "validation accuracy",
+            "% of weights pruned",
+            legend=(10, -10),
+        )
         self.plot.setToolTip(terms.PRUNING)
-        self.curve_item = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="accuracy")
+        self.curve_item = self.plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), name="validation accuracy")
         self.floor_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
         self.chosen_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d62728", style=Qt.PenStyle.DotLine))
-        self.marker = pg.ScatterPlotItem(size=12, brush=pg.mkBrush("#d62728"), pen=pg.mkPen("w"))
+        self.marker = pg.ScatterPlotItem(
+            size=12,
+            brush=pg.mkBrush("#d62728"),
+            pen=pg.mkPen("w"),
+            name="your choice (dashed line: the minimum)",
+        )
         for item in (self.floor_line, self.chosen_line, self.marker):
             self.plot.addItem(item)
         self.compare_button = QPushButton("Compare methods...")
@@ -151,10 +170,11 @@ class PrunePage(QWidget):
         QVBoxLayout(fits).addWidget(self.fit_view)
         left.addWidget(fits)
         left.addWidget(self.compare_button)
-        left.addStretch(1)
+        left.addWidget(self.compare_view.panel, 1)
+        left.addStretch(0)
         right = QVBoxLayout()
-        right.addWidget(self.plot, 3)
-        right.addWidget(self.compare_view, 2)
+        right.addWidget(self.plot, 2)
+        right.addWidget(self.compare_view, 3)
         lay = QHBoxLayout(self)
         lay.addLayout(left, 2)
         lay.addLayout(right, 3)
@@ -207,8 +227,8 @@ class PrunePage(QWidget):
         curve = plan.curve()
         self.curve_item.setData(100 * curve.sparsity, curve.val_accuracy)
         self.status.setText(
-            f"{method}: dense validation accuracy {plan.dense_val_accuracy:.1%}. Move the slider: BINGO removes "
-            "the least significant weights until accuracy would fall below your minimum."
+            f"{method}: dense validation accuracy {plan.dense_val_accuracy:.1%}. Move the slider: "
+            "BINGO removes the least significant weights until accuracy would fall below your minimum."
         )
         self._enable(True)
         saved = self.studio.floor
@@ -254,16 +274,22 @@ class PrunePage(QWidget):
         v["flash"].setText(f"<b>{pt.model_flash:,} B</b> (unpruned {dense.model_flash:,} B)")
         v["ram"].setText(f"{pt.model_ram:,} B")
         if not info["floor_met"]:
-            v["pruned"].setText(f"{0:.1%} <span style='color:#c62828'>(even the unpruned model is below this minimum)"
-                                "</span>")
+            v["pruned"].setText(
+                f"{0:.1%} <span style='color:#c62828'>(even the unpruned model is below this minimum)</span>"
+            )
         self.fit_view.show_fits(pt.boards)
         self.floor_line.setValue(floor)
         x = 100 * info["sparsity"]
         self.chosen_line.setValue(x)
         self.marker.setData([x], [info["val_accuracy"]])
-        self._selection = {**info, "test_accuracy": pt.test_accuracy, "model_flash": pt.model_flash,
-                           "model_ram": pt.model_ram, "fits": {k: f.fits for k, f in pt.boards.items()},
-                           "min_accuracy": floor}
+        self._selection = {
+            **info,
+            "test_accuracy": pt.test_accuracy,
+            "model_flash": pt.model_flash,
+            "model_ram": pt.model_ram,
+            "fits": {k: f.fits for k, f in pt.boards.items()},
+            "min_accuracy": floor,
+        }
         self.studio.floor = floor
         self.last_update_ms = 1000 * (time.perf_counter() - start)
 

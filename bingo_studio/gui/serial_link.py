@@ -96,7 +96,7 @@ class SerialLink(QObject):
         self._out.put(text.encode("ascii", "replace") + b"\n")
 
     def start_job(self, job) -> TaskState:
-        """Run ``job(reader, write, state)`` in the serial thread; its result goes to job_done.
+        """Run ``job(reader, ser, state)`` in the serial thread; its result goes to job_done.
         Returns the job's TaskState (cancel() stops it between samples)."""
         state = TaskState(self._relay.job_progress.emit)
         self.job_state = state
@@ -130,7 +130,9 @@ class SerialLink(QObject):
         try:
             ser = serial.Serial(port, baud, timeout=0.05, write_timeout=2)
         except (serial.SerialException, OSError, ValueError) as e:
-            self._relay.closed.emit(f"Cannot open {port}: {getattr(e, 'strerror', None) or e}")
+            why = str(getattr(e, "strerror", None) or e)
+            hint = " (add yourself to the 'dialout' group and log in again)" if "ermission" in why else ""
+            self._relay.closed.emit(f"Cannot open {port}: {why}{hint}")
             return
         self._relay.opened.emit(port)
         reason = ""
@@ -150,8 +152,10 @@ class SerialLink(QObject):
                 if data:
                     self._push(data)
         except (serial.SerialException, OSError) as e:
-            reason = (f"Lost the connection to {port}: the board was unplugged or reset ({e}). "
-                      "Plug it back in and press Connect.")
+            reason = (
+                f"Lost the connection to {port}: the board was unplugged or reset ({e}). "
+                "Plug it back in and press Connect."
+            )
         finally:
             try:
                 ser.close()
@@ -164,7 +168,7 @@ class SerialLink(QObject):
 
         job, state = item
         try:
-            result = job(reader, ser.write, state)
+            result = job(reader, ser, state)
         except TaskCancelled:
             self._relay.job_failed.emit("Cancelled")
         except UserError as e:

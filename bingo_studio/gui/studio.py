@@ -60,6 +60,7 @@ class Studio(QObject):
         self.elf: Path | None = None
         self.ports: list = []  # bingo_studio.firmware.ports.DetectedBoard
         self.simulator = None  # bingo_studio.firmware.simulator.SimulatedUno when running
+        self.device_port: str | None = None  # the port last flashed (the console offers it first)
         self.project_dir: Path | None = None  # where the user saved the project
         self.autosave_dir: Path = autosave_root() / time.strftime("%Y%m%d-%H%M%S")
         self.dirty = False  # a trained run not yet saved where the user chose
@@ -101,4 +102,10 @@ class Studio(QObject):
         old, self.simulator = self.simulator, sim
         if old is not None and old is not sim:
             old.close()
+        if sim is not None:
+            self.device_port = sim.port
+        self.device_changed.emit()
+
+    def set_device_port(self, port: str | None) -> None:
+        self.device_port = port
         self.device_changed.emit()

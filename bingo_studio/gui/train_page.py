@@ -28,8 +28,20 @@ from bingo_studio.gui import terms
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.workers import run_task
 
-LAYER_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+LAYER_COLORS = (  # matplotlib's tab10: ten colours told apart easily
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 HIST_BINS = 40
+SIG_TITLE = "Significance of the weights, per layer"
 
 
 def _clock(seconds: float | None) -> str:
@@ -39,13 +51,15 @@ def _clock(seconds: float | None) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
-def make_plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+def make_plot(title: str, left: str, bottom: str, legend: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
     w = pg.PlotWidget(background="w")
     w.setTitle(title, color="#222", size="10pt")
     w.setLabel("left", left)
     w.setLabel("bottom", bottom)
     w.showGrid(x=True, y=True, alpha=0.3)
-    w.addLegend(offset=(-10, 10), labelTextColor="#222")
+    w.addLegend(offset=legend, labelTextColor="#222", brush=pg.mkBrush(255, 255, 255, 200))
+    for axis in ("left", "bottom"):
+        w.getAxis(axis).enableAutoSIPrefix(False)  # accuracy stays 0..1, not "x0.001"
     w.setMinimumHeight(200)
     return w
 
@@ -106,16 +120,19 @@ class TrainPage(QWidget):
         form.addRow(explain)
 
         self.loss_plot = make_plot("Loss per epoch", "loss", "epoch")
-        self.acc_plot = make_plot("Accuracy per epoch", "accuracy", "epoch")
+        self.acc_plot = make_plot("Accuracy per epoch", "accuracy", "epoch", legend=(-10, -10))
         self.acc_plot.setYRange(0, 1)
-        self.sig_plot = make_plot("Significance of the weights, per layer", "share of weights", "significance")
+        self.sig_plot = make_plot(SIG_TITLE, "share of weights", "significance (higher = more important)")
         self.sig_plot.setToolTip(terms.SIGNIFICANCE)
-        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=5,
-                                              name="training loss")
-        self.train_curve = self.acc_plot.plot([], [], pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5,
-                                              name="train")
-        self.val_curve = self.acc_plot.plot([], [], pen=pg.mkPen("#2ca02c", width=2), symbol="t", symbolSize=6,
-                                            name="validation")
+        self.loss_curve = self.loss_plot.plot(
+            [], [], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=5, name="training loss"
+        )
+        self.train_curve = self.acc_plot.plot(
+            [], [], pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5, name="train"
+        )
+        self.val_curve = self.acc_plot.plot(
+            [], [], pen=pg.mkPen("#2ca02c", width=2), symbol="t", symbolSize=6, name="validation"
+        )
         self.hist_items: dict[str, pg.PlotDataItem] = {}
 
         plots = QVBoxLayout()
@@ -142,7 +159,9 @@ class TrainPage(QWidget):
             self.status.setText(f"Ready to train on {self.studio.dataset.name}. Press Train.")
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value(), lr=self.lr_milli.value() / 10_000)
+        return TrainConfig(
+            epochs=self.epochs.value(), batch_size=self.batch.value(), lr=self.lr_milli.value() / 10_000
+        )
 
     def run_config(self) -> RunConfig:
         cfg = self.studio.config
@@ -158,8 +177,10 @@ class TrainPage(QWidget):
             return
         dataset = self.studio.dataset
         if dataset is None:
-            self.status.setText("<span style='color:#c62828'>Pick a dataset first (step 1), and wait until it "
-                                "has loaded.</span>")
+            self.status.setText(
+                "<span style='color:#c62828'>Pick a dataset first (step 1), and wait until it "
+                "has loaded.</span>"
+            )
             return
         cfg = self.run_config()
         out = self.studio.work_dir / "run"
@@ -196,7 +217,9 @@ class TrainPage(QWidget):
         text += f" · elapsed {_clock(p.elapsed)} · ETA {_clock(p.eta)}"
         self.status.setText(text)
         if p.significance is not None:  # an epoch ended
-            self.history.append({"epoch": p.epoch, "loss": p.loss, "train": p.train_accuracy, "val": p.val_accuracy})
+            self.history.append(
+                {"epoch": p.epoch, "loss": p.loss, "train": p.train_accuracy, "val": p.val_accuracy}
+            )
             self._plot_history()
             self.show_significance(p.significance)
 
@@ -226,8 +249,10 @@ class TrainPage(QWidget):
         self.task = None
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        self.status.setText(f"<span style='color:#c62828'>Training failed: {message}</span><br>"
-                            "Finished epochs were saved in the project's autosave folder.")
+        self.status.setText(
+            f"<span style='color:#c62828'>Training failed: {message}</span><br>"
+            "Finished epochs were saved in the project's autosave folder."
+        )
 
     # -- plots -------------------------------------------------------------------------------------
     def _reset_plots(self) -> None:
@@ -247,35 +272,56 @@ class TrainPage(QWidget):
         self.val_curve.setData(ep, [h["val"] for h in self.history])
 
     def show_history(self, history: list[dict]) -> None:
-        self.history = [{"epoch": h["epoch"], "loss": h["loss"], "train": h["train_accuracy"],
-                         "val": h["val_accuracy"]} for h in history]
+        self.history = [
+            {"epoch": h["epoch"], "loss": h["loss"], "train": h["train_accuracy"], "val": h["val_accuracy"]}
+            for h in history
+        ]
         self._plot_history()
 
     def show_significance(self, significance: dict[str, np.ndarray]) -> None:
-        """One step histogram a layer, as the share of that layer's weights in each bin."""
-        values = [np.asarray(v, dtype=np.float64).ravel() for v in significance.values()]
-        lo = min(float(v.min()) for v in values)
-        hi = max(float(v.max()) for v in values)
-        if hi - lo < 1e-6:
-            lo, hi = lo - 0.01, hi + 0.01
+        """One step histogram a layer, as the share of that layer's weights in each bin. The bins span
+        the 1st..99th percentile of all scores (outliers go to the end bins): scores of some
+        estimators are heavy-tailed and would otherwise fill a single bin."""
+        values = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in significance.values()])
+        lo, hi = np.percentile(values, [1, 99])
+        if hi - lo <= 1e-12 * max(1.0, abs(hi)):
+            lo, hi = float(values.min()), float(values.max())
+        flat = hi - lo <= 1e-12 * max(1.0, abs(hi))
+        self.sig_plot.setTitle(
+            SIG_TITLE + (" - not measured yet, all equal so far" if flat else ""), color="#222", size="10pt"
+        )
+        if flat:
+            lo, hi = lo - 0.5, hi + 0.5
         edges = np.linspace(lo, hi, HIST_BINS + 1)
         for i, (name, v) in enumerate(significance.items()):
-            counts, _ = np.histogram(np.asarray(v).ravel(), bins=edges)
+            clipped = np.clip(np.asarray(v, dtype=np.float64).ravel(), lo, hi)
+            counts, _ = np.histogram(clipped, bins=edges)
             share = counts / max(1, counts.sum())
             item = self.hist_items.get(name)
             if item is None:
                 color = LAYER_COLORS[i % len(LAYER_COLORS)]
                 brush = pg.mkColor(color)
-                brush.setAlpha(60)
-                item = self.sig_plot.plot(edges, share, stepMode="center", fillLevel=0, brush=brush,
-                                          pen=pg.mkPen(color, width=2), name=f"{name} ({v.size:,} weights)")
+                brush.setAlpha(50)
+                item = self.sig_plot.plot(
+                    edges,
+                    share,
+                    stepMode="center",
+                    fillLevel=0,
+                    brush=brush,
+                    pen=pg.mkPen(color, width=2),
+                    name=f"{name} ({v.size:,} weights)",
+                )
                 self.hist_items[name] = item
             else:
                 item.setData(edges, share)
 
     def state(self) -> dict:
-        return {"epochs": self.epochs.value(), "batch": self.batch.value(), "lr": self.lr_milli.value(),
-                "searches": self.searches.value()}
+        return {
+            "epochs": self.epochs.value(),
+            "batch": self.batch.value(),
+            "lr": self.lr_milli.value(),
+            "searches": self.searches.value(),
+        }
 
     def restore(self, s: dict) -> None:
         self.epochs.setValue(int(s.get("epochs", self.epochs.value())))

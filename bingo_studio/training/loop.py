@@ -90,7 +90,9 @@ def train(
     opt = OPTIMIZERS[tc.optimizer](model.parameters(), tc)
     steps_per_epoch = (len(y_tr) + tc.batch_size - 1) // tc.batch_size
     total = steps_per_epoch * tc.epochs
-    search_from = int(sc.start_fraction * total)
+    # an estimator may search only late in training and less often than the settings (its own cost budget)
+    search_from = int(max(sc.start_fraction, scorer.search_from) * total)
+    search_every = sc.every * scorer.search_stride
     run = Run(config=cfg, model=model, initial_state=initial, scorer=scorer, dataset=dataset)
     run.masks = masks
     shuffle = torch.Generator().manual_seed(tc.seed)
@@ -115,7 +117,7 @@ def train(
                 if hasattr(model, "on_train_step"):  # a model's own schedule (MAM: vanishing contributions)
                     model.on_train_step(step, total)
                 loss_sum += loss.item()
-                if sampler is not None and step > search_from and step % sc.every == 0:
+                if sampler is not None and step > search_from and step % search_every == 0:
                     scorer.on_search(search.run(sampler[0].take(sampler[1]), x_eval, y_eval))
                 if b % max(1, steps_per_epoch // 10) == 0:
                     elapsed = time.perf_counter() - start

@@ -4,8 +4,16 @@ import pytest
 import torch
 
 from bingo_studio.arsp import (
-    ARSPConfig, PPOAgent, PPOConfig, ReservoirEnv, Trajectory, keep_probabilities, loss_gradients, run_arsp,
-    sample_reservoir, static_masks,
+    ARSPConfig,
+    PPOAgent,
+    PPOConfig,
+    ReservoirEnv,
+    Trajectory,
+    keep_probabilities,
+    loss_gradients,
+    run_arsp,
+    sample_reservoir,
+    static_masks,
 )
 
 

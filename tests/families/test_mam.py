@@ -6,7 +6,7 @@ import torch
 from bingo_studio.bingo.search import LotteryTicketSearch
 from bingo_studio.config import ModelConfig
 from bingo_studio.models import build_model, prunable_layers
-from bingo_studio.models.mam import MAMLinear, MAMMLP, selection_counts
+from bingo_studio.models.mam import MAMMLP, MAMLinear, selection_counts
 from bingo_studio.pruning.methods import METHODS, plan_for
 from bingo_studio.pruning.methods.psp import selection_share
 from bingo_studio.training.loop import evaluate

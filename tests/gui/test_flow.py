@@ -75,7 +75,7 @@ def test_digits_to_simulated_uno(qtbot, window):
     # 5. the console on the simulated board's pty; the whole test set on the device
     w.tabs.setCurrentIndex(4)
     cp = w.console_page
-    cp.select_port(st.simulator.port)
+    assert cp.port_box.currentData() == st.simulator.port  # the board just flashed is offered first
     qtbot.mouseClick(cp.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "ready digits 64" in cp.transcript.toPlainText(), timeout=LONG)
     qtbot.mouseClick(cp.sample_button, Qt.MouseButton.LeftButton)

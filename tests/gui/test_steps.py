@@ -106,7 +106,8 @@ def test_esp32_build_without_network_is_explained(qtbot, window, small_run, tmp_
     from bingo_studio.firmware import platformio
 
     monkeypatch.setenv("PLATFORMIO_CORE_DIR", str(tmp_path / "empty-core"))
-    monkeypatch.setattr(platformio, "REGISTRY_HOST", ("127.0.0.1", 9))  # refused: no registry here
+    # no network is the truth on this machine; on a connected one, pretend (the download is refused)
+    monkeypatch.setattr(platformio, "registry_reachable", lambda *a, **k: False)
     w = window
     dp = w.deploy_page
     dp.select_board("esp32")
@@ -157,3 +158,21 @@ def test_project_save_and_reopen(qtbot, window, small_run, tmp_path):
 def test_open_a_folder_that_is_not_a_project(window, tmp_path):
     assert not window.open_project(tmp_path)
     assert "not" in window.statusBar().currentMessage()
+
+
+def test_method_comparison_overlays_curves(qtbot, window, small_run):
+    from bingo_studio.pruning.methods import METHODS
+
+    w = window
+    w.studio.set_run(small_run)
+    wait_plan(qtbot, w)
+    view = w.prune_page.compare_view
+    assert not view.retrain.isChecked()  # the quick comparison: one-shot methods, no retraining
+    with qtbot.waitSignal(view.task_finished, timeout=LONG):
+        qtbot.mouseClick(w.prune_page.compare_button, Qt.MouseButton.LeftButton)
+    names = [r["method"] for r in view.rows]
+    assert "bingo" in names and "gmp" in names and all(n in METHODS for n in names)
+    assert view.table.rowCount() == len(names)
+    assert len(view.plot.plotItem.listDataItems()) == len(names)  # one curve a method
+    gmp = next(r for r in view.rows if r["method"] == "gmp")
+    assert 0.0 < gmp["sparsity"] < 1.0

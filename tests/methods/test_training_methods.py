@@ -92,9 +92,9 @@ def test_snip_ratio_keeps_snips_layer_counts_but_not_its_positions(digits, cfg):
 
 
 @pytest.mark.parametrize("method", ["random-uniform", "random-erk", "random-snip"])
-def test_random_ratio_methods_meet_the_floor_and_count_their_runs(method, digits, short_cfg, floor):
-    m = replace(TRAINING_METHODS[method], runs=2)
-    result = m.run(short_cfg, digits, floor)
+def test_random_ratio_methods_meet_the_floor_and_count_their_runs(method, digits, cfg, floor):
+    m = replace(TRAINING_METHODS[method], runs=2)  # probes at 50%, then 25% or 75%
+    result = m.run(cfg, digits, floor)
     assert result.training_runs == 2 and len(result.points) == 2
     assert result.floor_met and result.val_accuracy >= floor and result.sparsity > 0
     kept = sum(int(v.sum()) for v in result.masks.values())
@@ -109,3 +109,16 @@ def test_fine_tune_prunes_at_least_the_one_shot_share_and_meets_the_floor(digits
     one_shot = plan_for(default_run, "bingo").prune(floor)
     assert result.sparsity >= one_shot.sparsity and result.val_accuracy >= floor
     assert result.training_runs == pytest.approx(2 * ft.epochs / cfg.train.epochs)
+
+
+def test_gradual_pruning_during_training_meets_the_floor_in_one_run(digits, cfg, floor):
+    result = TRAINING_METHODS["bingo-gradual"].run(cfg, digits, floor)
+    assert result.training_runs == 1 and result.floor_met and result.val_accuracy >= floor
+    assert result.sparsity > 0.3  # measured ~0.8 with seed 0
+    sparsities = [s for s, _ in result.points]
+    assert sparsities == sorted(sparsities)  # pruned weights never come back
+    assert mask_share(result.masks) == pytest.approx(1 - result.sparsity)
+
+
+def mask_share(masks):
+    return sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values())

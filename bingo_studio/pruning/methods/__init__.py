@@ -8,12 +8,12 @@ mask. Adding a method is one module with a ``METHODS`` tuple and one line in ``_
 from __future__ import annotations
 
 from bingo_studio.errors import UserError
-from bingo_studio.pruning.methods import bingo, finetune, imp, magnitude, psp, random_ratio
+from bingo_studio.pruning.methods import bingo, finetune, gradual, imp, magnitude, psp, random_ratio
 from bingo_studio.pruning.methods.base import MethodResult, PruningMethod, TrainingMethod
 from bingo_studio.pruning.plan import PruneResult, PruningPlan
 from bingo_studio.runs import save_tensors, write_json
 
-_MODULES = (bingo, magnitude, imp, random_ratio, finetune, psp)
+_MODULES = (bingo, magnitude, imp, random_ratio, finetune, gradual, psp)
 
 METHODS: dict[str, PruningMethod] = {m.name: m for mod in _MODULES for m in getattr(mod, "METHODS", ())}
 TRAINING_METHODS: dict[str, TrainingMethod] = {

@@ -61,7 +61,7 @@ class FineTuned(TrainingMethod):
         masks, val, test, n = best
         runs = used * self.epochs / cfg.train.epochs
         return MethodResult(self.name, n / plan.total, val, test, runs, time.perf_counter() - start, masks, ok,
-                            points, f"{used} fine-tunes of {self.epochs} epochs (cost excludes the base run)")
+                            points, f"{used} fine-tunes of {self.epochs} epochs")
 
 
 TRAINING_METHODS = (

@@ -1,0 +1,108 @@
+"""Screenshots of every step, taken from the real window driven through the whole flow on digits.
+
+    xvfb-run -a -s "-screen 0 1280x800x24" env QT_QPA_PLATFORM=xcb \\
+        .venv/bin/python -m bingo_studio.gui.screenshots docs/screenshots
+
+Inputs: an output folder. Outputs: PNG files (01-data.png ... 07-console.png), each 1280x800.
+Work files (autosave, firmware) go to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out", help="folder for the PNG files")
+    p.add_argument("--epochs", type=int, default=15)
+    a = p.parse_args(argv)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    from bingo_studio.gui import studio as studio_mod
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    work = Path(tempfile.mkdtemp(prefix="bingo-shots-"))
+    studio_mod.autosave_root = lambda: work / "autosave"
+    from bingo_studio.gui.main_window import MainWindow
+
+    w = MainWindow()
+    w.confirm_close = False
+    w.resize(1280, 800)
+    w.show()
+
+    def wait(cond, timeout: float = 600) -> None:
+        end = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > end:
+                raise SystemExit("timed out waiting for the window")
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+    def settle(seconds: float = 0.5) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
+    def shot(tab: int, name: str) -> None:
+        w.tabs.setCurrentIndex(tab)
+        settle()
+        w.grab().save(str(out / name))
+        print(out / name)
+
+    wait(lambda: w.studio.dataset is not None and "parameters" in w.data_page.model_info.text())
+    shot(0, "01-data.png")
+
+    bad = work / "measurements.csv"
+    bad.write_text(
+        "length,width,weight,label\n"
+        + "".join(
+            f"{i % 7 + 1.5},{i % 5 + 0.5},{'n/a' if i == 6 else i % 9 + 2},{'ab'[i % 2]}\n" for i in range(40)
+        )
+    )
+    w.data_page.set_csv(str(bad))
+    wait(lambda: "missing" in w.data_page.csv_errors.text())
+    shot(0, "02-data-csv-error.png")
+    w.data_page.select_dataset("digits")
+    wait(lambda: w.studio.dataset is not None and w.studio.dataset.name == "digits")
+
+    w.train_page.epochs.setValue(a.epochs)
+    w.tabs.setCurrentIndex(1)
+    w.train_page.start()
+    wait(lambda: len(w.train_page.history) >= max(2, a.epochs // 2))
+    shot(1, "03-train.png")
+    wait(lambda: w.studio.run is not None)
+    wait(lambda: w.studio.plan is not None and w.prune_page.slider.isEnabled())
+    shot(2, "04-prune.png")
+    w.prune_page.compare_button.click()
+    wait(lambda: w.prune_page.compare_view.task is None and w.prune_page.compare_view.rows)
+    shot(2, "05-prune-compare.png")
+    w.prune_page.compare_view.setVisible(False)
+
+    w.deploy_page.select_board("sim")
+    w.deploy_page.start("flash")
+    wait(lambda: not w.deploy_page.busy())
+    shot(3, "06-deploy.png")
+
+    cp = w.console_page
+    cp.select_port(w.studio.simulator.port)
+    cp.connect_port()
+    wait(lambda: "ready" in cp.transcript.toPlainText())
+    cp.send_test_sample()
+    wait(lambda: cp.last_sample is not None)
+    cp.run_test_set()
+    wait(lambda: cp.last_test is not None)
+    shot(4, "07-console.png")
+    w.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
