@@ -32,7 +32,9 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=d.every)
     ap.add_argument("--eval-batch", type=int, default=d.eval_batch)
     ap.add_argument("--only", choices=[c[0] for c in CASES])
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: CPU time is not inflated by spinning)")
     a = ap.parse_args()
+    torch.set_num_threads(a.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, estimator {a.estimator}, "
           f"defaults: {ScoringConfig()}")
     print(f"{'dataset':<10} {'model':<12} {'plain cpu s':>11} {'bingo cpu s':>11} {'ratio':>6}  searches/step x subset")

@@ -66,15 +66,18 @@ def trained(dataset: str, family: str, epochs: int, estimator: str = "train-time
     return run
 
 
-def firmware_bytes(run, masks) -> int | None:
-    """Model flash of the generated firmware (int8; 1-bit weights for binary layers), or None if
-    the firmware side cannot export this family."""
+def firmware_bytes(run, masks, as_int8: bool = False) -> int | None:
+    """Model flash of the generated firmware (int8; 1-bit weights for binary layers, unless
+    ``as_int8``: the same weights and mask stored as int8), or None if it cannot be exported."""
     try:
         from bingo_studio.firmware.quantize import quantize
         from bingo_studio.firmware.size import size_report
         from bingo_studio.firmware.spec import FirmwareModel
 
         fm = FirmwareModel.from_torch(run.model, run.get_dataset(), masks)
+        if as_int8:
+            for layer in fm.layers:
+                layer.kind = "dense" if layer.kind == "binary" else layer.kind
         return int(size_report(quantize(fm)).model_flash)
     except Exception as exc:  # noqa: BLE001 - a benchmark reports what it could not measure
         print(f"  (firmware size unavailable: {type(exc).__name__}: {exc})", flush=True)
@@ -150,9 +153,26 @@ def binary_part(dataset: str, epochs: int, arsp: ARSPConfig) -> dict:
                            "one_shot_val": plan.accuracy_at(n)}
     out["firmware_bytes_binary"] = firmware_bytes(run, res.masks)
     out["firmware_bytes_binary_dense"] = firmware_bytes(run, None)
+    out["firmware_bytes_int8_same_mask"] = firmware_bytes(run, res.masks, as_int8=True)
     out["ppo_share_of_training"] = res.ppo_seconds / max(run.train_seconds, 1e-9)
     print(json.dumps(out, indent=1, default=float), flush=True)
     return out
+
+
+def firmware_only(path: str, epochs: int) -> None:
+    """Recompute the MAM part's firmware sizes from its JSON and the cached runs (no curves)."""
+    results = json.loads(Path(path).read_text())
+    done = {}
+    for r in results["mam"]:
+        key = (r["dataset"], r["family"])
+        if key not in done:
+            run = trained(r["dataset"], r["family"], epochs)
+            plan = plan_for(run, r["best_method"])
+            res = plan.prune(r["dense_val"] - DROPS[0])
+            done[key] = (firmware_bytes(run, res.masks), firmware_bytes(run, None), res.sparsity)
+            print(key, r["best_method"], f"{res.sparsity:.2%}", done[key][:2], flush=True)
+        r["firmware_bytes_best"], r["firmware_bytes_dense"] = done[key][:2]
+    Path(path).write_text(json.dumps(results, indent=1, default=float))
 
 
 def main() -> None:
@@ -162,8 +182,12 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--episodes", type=int, default=40)
     ap.add_argument("--json", default="/tmp/bingo-families-bench/results.json")
+    ap.add_argument("--firmware-only", action="store_true", help="recompute the MAM firmware sizes in --json")
     a = ap.parse_args()
     torch.set_num_threads(1)
+    if a.firmware_only:
+        firmware_only(a.json, a.epochs)
+        return
     CACHE.mkdir(parents=True, exist_ok=True)
     results: dict = {"mam": [], "binary": []}
     for dataset in a.datasets.split(","):

@@ -193,7 +193,10 @@ def run_arsp(run, cfg: ARSPConfig | None = None, state=None) -> ARSPResult:
     tc = run.config.train
     tuned_cfg.train = replace(tc, epochs=cfg.finetune_epochs, lr=tc.lr * cfg.finetune_lr_factor, seed=tc.seed + 1)
     t1 = time.perf_counter()
-    tuned = train(tuned_cfg, ds, model=copy.deepcopy(run.model), masks=masks)
+    start = copy.deepcopy(run.model)
+    if hasattr(start, "vanish_fraction"):
+        start.vanish_fraction = 0.0  # a MAM model is fine-tuned as MAM, without re-blending the dense sum
+    tuned = train(tuned_cfg, ds, model=start, masks=masks)
     finetune_seconds = time.perf_counter() - t1
     model = tuned.model
     total = sum(m.numel() for m in masks.values())

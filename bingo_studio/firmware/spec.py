@@ -135,7 +135,8 @@ class FirmwareModel:
     def from_torch(
         cls, model, dataset, masks: dict | None = None, meta: dict | None = None, name: str | None = None
     ) -> FirmwareModel:
-        """Read an MLP's Linear layers (in order), the dataset's normalisation and class names.
+        """Read an MLP's Linear layers (in order; MAM and binary layers too, by their ``kind``),
+        the dataset's normalisation and class names.
 
         ``masks``: layer name -> tensor/array shaped like the weight (nonzero = keep). Without it
         a ``torch.nn.utils.prune`` mask on the layer is used if present, else the weights'
@@ -228,10 +229,14 @@ class FirmwareModel:
 
 def mam_reduce(h: np.ndarray, w: np.ndarray, present: np.ndarray) -> np.ndarray:
     """max_i(w_ji h_i) + min_i(w_ji h_i) over present connections (0 for a row without any)."""
-    p = h[:, None, :] * w[None, :, :]
-    hi = np.where(present[None], p, -np.inf).max(-1)
-    lo = np.where(present[None], p, np.inf).min(-1)
-    return np.where(present.any(1)[None], hi + lo, 0.0)
+    out = np.zeros((h.shape[0], w.shape[0]))
+    step = max(1, (1 << 22) // max(1, w.size))  # samples a chunk: (chunk, out, in) products
+    for c in range(0, h.shape[0], step):
+        p = h[c : c + step, None, :] * w[None, :, :]
+        hi = np.where(present[None], p, -np.inf).max(-1)
+        lo = np.where(present[None], p, np.inf).min(-1)
+        out[c : c + step] = np.where(present.any(1)[None], hi + lo, 0.0)
+    return out
 
 
 def safe_word(text: str, limit: int = 40) -> str:

@@ -246,13 +246,28 @@ class TrainPage(QWidget):
         self.studio.status.emit(head)
 
     def _failed(self, message: str) -> None:
+        """A crash in the worker: say so, and take back the epochs it saved before crashing."""
+        from bingo_studio.runs import load_run
+
         self.task = None
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        self.status.setText(
-            f"<span style='color:#c62828'>Training failed: {message}</span><br>"
-            "Finished epochs were saved in the project's autosave folder."
-        )
+        failed = f"<span style='color:#c62828'>Training failed: {message}</span>"
+        self.status.setText(failed)
+        saved = self.studio.work_dir / "run"
+        if not (saved / "run.json").exists():
+            return
+
+        def kept(run) -> None:
+            if not run.history:
+                return
+            self.status.setText(
+                f"{failed}<br>The {len(run.history)} epoch(s) finished before were saved in "
+                f"{saved} and are kept."
+            )
+            self.studio.set_run(run)
+
+        run_task(lambda _s: load_run(saved), kept, lambda m: None)
 
     # -- plots -------------------------------------------------------------------------------------
     def _reset_plots(self) -> None:

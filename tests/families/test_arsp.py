@@ -117,3 +117,26 @@ def test_static_masks_share_the_sparsity_in_every_layer(binary_run):
     masks = static_masks(binary_run.layers, 0.75, seed=0)
     for name, m in masks.items():
         assert int(m.sum()) == round(0.25 * binary_run.layers[name].weight.numel())
+
+
+def test_arsp_command_saves_a_pruned_run_that_loads(binary_run, tmp_path, capsys):
+    import argparse
+
+    from bingo_studio.arsp.cli import register
+    from bingo_studio.errors import UserError
+    from bingo_studio.runs import load_run, load_tensors, save_run
+
+    src = save_run(binary_run, tmp_path / "run")
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    a = parser.parse_args(["arsp", str(src), "--out", str(tmp_path / "pruned"), "--episodes", "2", "--steps", "3",
+                           "--finetune-epochs", "1"])
+    assert a.func(a) == 0
+    assert "ARSP: sparsity" in capsys.readouterr().out
+    pruned = load_run(tmp_path / "pruned")
+    masks = load_tensors(tmp_path / "pruned" / "mask.pt")
+    for name, layer in pruned.layers.items():
+        assert torch.all(layer.weight[~masks[name]] == 0)
+    bad = parser.parse_args(["arsp", str(src), "--episodes", "0"])
+    with pytest.raises(UserError):
+        bad.func(bad)

@@ -152,3 +152,17 @@ def test_psp_prunes_a_mam_model_to_the_floor(mam_run):
     result = plan.prune(floor)
     assert result.floor_met and result.val_accuracy >= floor - 1e-9
     assert result.sparsity > 0.5
+
+
+def test_vanishing_contributions_schedule():
+    model = build_model(ModelConfig(preset="digits-tiny", family="mam"), 64, 10)
+    x = torch.randn(4, 64)
+    model.on_train_step(10, 100)  # 20% into the blend (it ends at half of training)
+    assert model.fc0.dense_share == pytest.approx(0.8)
+    blended = model.fc0(x)
+    w, b = model.fc0.weight, model.fc0.bias
+    mam = torch.stack([(w * row).amax(1) + (w * row).amin(1) for row in x])
+    expected = 0.2 * mam + 0.8 * (x @ w.T) + b  # (1 - a) * (MAM + b) + a * (Wx + b)
+    assert torch.allclose(blended, expected, atol=1e-5)
+    model.on_train_step(50, 100)
+    assert model.fc1.dense_share == 0.0

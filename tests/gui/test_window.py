@@ -67,3 +67,27 @@ def test_app_main_opens_the_window_and_returns(qtbot, tmp_path, monkeypatch):
     assert seen and seen[-1].width() == 1280
     for w in seen:
         w.close()
+
+
+def test_a_crash_during_training_keeps_the_saved_epochs(qtbot, window, monkeypatch):
+    import bingo_studio.training as training
+
+    real_train = training.train
+
+    def crashing_train(cfg, dataset, state=None, on_epoch=None, **kw):
+        def save_then_crash(run):
+            on_epoch(run)
+            if len(run.history) == 2:
+                raise RuntimeError("simulated crash in the worker")
+
+        return real_train(cfg, dataset, state, on_epoch=save_then_crash, **kw)
+
+    monkeypatch.setattr(training, "train", crashing_train)
+    w = window
+    w.train_page.epochs.setValue(5)
+    with qtbot.waitSignal(w.studio.run_changed, timeout=LONG):
+        w.train_page.start()
+    assert "Training failed: RuntimeError: simulated crash" in w.train_page.status.text()
+    assert "2 epoch(s)" in w.train_page.status.text()
+    assert len(w.studio.run.history) == 2
+    assert w.train_page.train_button.isEnabled()

@@ -86,3 +86,14 @@ def test_searches_check_the_train_time_estimates(default_run):
     assert set(check) == set(TrainTimeScorer.CANDIDATES)
     # the subset sums of the gradient estimates track the measured loss changes on digits
     assert check["obd"] > 0.3 and check["obd"] > check["magnitude"]
+
+
+def test_default_estimator_survives_a_save_and_load(default_run, floor, tmp_path):
+    from bingo_studio.runs import load_run, save_run
+
+    save_run(default_run, tmp_path / "run")
+    loaded = load_run(tmp_path / "run")
+    assert loaded.scorer.check() == pytest.approx(default_run.scorer.check())
+    before = plan_for(default_run, "bingo").prune(floor)
+    after = plan_for(loaded, "bingo").prune(floor)
+    assert after.n_pruned == before.n_pruned and after.method == before.method
