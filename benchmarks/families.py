@@ -44,7 +44,7 @@ from bingo_studio.training.loop import evaluate  # noqa: E402
 
 CACHE = Path("/tmp/bingo-families-bench")
 PRESET = {"digits": "digits-tiny", "mnist-5k": "mnist-small"}
-METHODS = ("psp", "gmp", "lmp", "ggmp", "lgmp", "rp", "bingo")
+METHODS = ("psp", "gmp", "ggmp", "bingo", "lmp", "lgmp", "rp")
 DROPS = (0.01, 0.07)
 LR = {"dense": 1e-3, "mam": 1e-2, "binary": 1e-3}  # each family at the rate it trains best at (see README)
 
@@ -84,9 +84,9 @@ def firmware_bytes(run, masks, as_int8: bool = False) -> int | None:
         return None
 
 
-def mam_part(dataset: str, epochs: int) -> list[dict]:
+def mam_part(dataset: str, epochs: int, families: tuple[str, ...] = ("mam", "dense")) -> list[dict]:
     rows = []
-    for family in ("mam", "dense"):
+    for family in families:
         t0 = time.perf_counter()
         run = trained(dataset, family, epochs)
         dense_val = run.metrics["dense_val_accuracy"]
@@ -181,6 +181,7 @@ def main() -> None:
     ap.add_argument("--part", default="mam,binary")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--episodes", type=int, default=40)
+    ap.add_argument("--families", default="mam,dense", help="MAM part: which families")
     ap.add_argument("--json", default="/tmp/bingo-families-bench/results.json")
     ap.add_argument("--firmware-only", action="store_true", help="recompute the MAM firmware sizes in --json")
     a = ap.parse_args()
@@ -192,7 +193,7 @@ def main() -> None:
     results: dict = {"mam": [], "binary": []}
     for dataset in a.datasets.split(","):
         if "mam" in a.part:
-            results["mam"] += mam_part(dataset, a.epochs)
+            results["mam"] += mam_part(dataset, a.epochs, tuple(a.families.split(",")))
         if "binary" in a.part:
             results["binary"].append(binary_part(dataset, a.epochs, ARSPConfig(episodes=a.episodes)))
         Path(a.json).write_text(json.dumps(results, indent=1, default=float))

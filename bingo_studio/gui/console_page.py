@@ -1,7 +1,8 @@
 """Step 5, Test on device: a serial console with test-sample, test-set and Serial Plotter views.
 
-Inputs: Studio.ports (plus the simulated Uno's port), Studio.dataset (test split), Studio.qmodel
-(the int8 model the board runs, for the host's answers).
+Inputs: Studio.ports (plus the simulated Uno's port; the port last flashed is offered first), the
+trained run's dataset (test split), Studio.qmodel (the int8 model the board runs, for the host's
+answers).
 Outputs: none to other steps; ``last_test`` holds the last test-set result, ``last_sample`` the last
 single-sample answer (for tests and tools).
 """

@@ -328,7 +328,9 @@ class DataPage(QWidget):
             cfg = self.model_config()
         except UserError as e:
             self.model_info.setText(f"<span style='color:#c62828'>{e}</span>")
+            self.studio.model_error = str(e)
             return
+        self.studio.model_error = ""
         self.studio.config.model = cfg
         if ds is None:
             self.model_info.setText("Sizes appear once the dataset has loaded.")

@@ -49,6 +49,7 @@ class Studio(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.config = RunConfig()
+        self.model_error = ""  # why the model settings of step 1 cannot be used, if they cannot
         self.dataset = None  # bingo_studio.data.Dataset
         self.run = None  # bingo_studio.runs.Run
         self.plan = None  # bingo_studio.pruning.plan.PruningPlan

@@ -182,6 +182,9 @@ class TrainPage(QWidget):
                 "has loaded.</span>"
             )
             return
+        if self.studio.model_error:
+            self.status.setText(f"<span style='color:#c62828'>Step 1: {self.studio.model_error}</span>")
+            return
         cfg = self.run_config()
         out = self.studio.work_dir / "run"
         self._reset_plots()

@@ -24,6 +24,7 @@ from torch import nn
 from bingo_studio.models.mlp import MLP
 
 CHUNK_ELEMENTS = 1 << 22  # products materialised at once while searching for the winners
+SPARSE_SHARE = 0.6  # a pruned layer whose fullest row keeps less than this share gathers its columns
 
 
 @torch.no_grad()
@@ -32,6 +33,10 @@ def mam_winners(x: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, to
     absent = weight == 0
     masked = bool(absent.any())  # dense layers (all of training) skip the two fills
     n_out, n_in = weight.shape
+    counts = (~absent).sum(1)
+    kmax = int(counts.max()) if n_out else 0
+    if masked and 0 < kmax < SPARSE_SHARE * n_in:
+        return _sparse_winners(x, weight, counts, kmax)
     step = max(1, CHUNK_ELEMENTS // max(1, n_out * n_in))
     imax, imin = [], []
     for c in range(0, x.shape[0], step):
@@ -39,6 +44,27 @@ def mam_winners(x: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, to
         imax.append((p.masked_fill(absent, -math.inf) if masked else p).argmax(-1))
         imin.append((p.masked_fill(absent, math.inf) if masked else p).argmin(-1))
     if not imax:  # empty batch
+        empty = torch.zeros(0, n_out, dtype=torch.long)
+        return empty, empty
+    return torch.cat(imax), torch.cat(imin)
+
+
+def _sparse_winners(x: torch.Tensor, weight: torch.Tensor, counts: torch.Tensor, kmax: int):
+    """mam_winners for a pruned layer: each row's present columns gathered first (padded to the
+    longest row), so the products of pruned connections are never formed."""
+    n_out = weight.shape[0]
+    order = torch.argsort((weight == 0).to(torch.int8), dim=1, stable=True)[:, :kmax]  # present columns first
+    wk = weight.gather(1, order)
+    pad = torch.arange(kmax).unsqueeze(0) >= counts.unsqueeze(1)  # (out, kmax) padding slots
+    step = max(1, CHUNK_ELEMENTS // max(1, n_out * kmax))
+    imax, imin = [], []
+    for c in range(0, x.shape[0], step):
+        xc = x[c : c + step]
+        p = xc[:, order] * wk  # (c, out, kmax)
+        cols = order.unsqueeze(0).expand(len(xc), -1, -1)
+        imax.append(cols.gather(2, p.masked_fill(pad, -math.inf).argmax(-1, keepdim=True)).squeeze(-1))
+        imin.append(cols.gather(2, p.masked_fill(pad, math.inf).argmin(-1, keepdim=True)).squeeze(-1))
+    if not imax:
         empty = torch.zeros(0, n_out, dtype=torch.long)
         return empty, empty
     return torch.cat(imax), torch.cat(imin)

@@ -79,6 +79,25 @@ def test_large_batches_are_chunked_without_changing_the_result(monkeypatch):
     assert torch.equal(layer(x), whole)
 
 
+def test_heavily_pruned_layers_gather_their_columns_with_the_same_result(monkeypatch):
+    from bingo_studio.models import mam
+
+    torch.manual_seed(3)
+    w = torch.randn(9, 40, dtype=torch.float64) * (torch.rand(9, 40) < 0.15)
+    w[4] = 0.0
+    x = torch.relu(torch.randn(30, 40, dtype=torch.float64))  # ReLU zeros: tied products
+    sparse = mam.mam_winners(x, w)
+    monkeypatch.setattr(mam, "SPARSE_SHARE", 0.0)  # force the full products
+    full = mam.mam_winners(x, w)
+    alive = (w != 0).any(1)
+    for a, b in zip(sparse, full):
+        assert torch.equal(a[:, alive], b[:, alive])
+    layer = MAMLinear(40, 9).double()
+    with torch.no_grad():
+        layer.weight.copy_(w)
+    assert torch.allclose(layer(x), reference_mam(x, layer.weight, layer.bias))
+
+
 def test_selection_counts_by_hand():
     w = torch.tensor([[1.0, -1.0, 2.0], [0.0, 1.0, 1.0]])
     x = torch.tensor([[1.0, 1.0, 1.0], [3.0, 1.0, 0.0]])

@@ -176,3 +176,19 @@ def test_method_comparison_overlays_curves(qtbot, window, small_run):
     assert len(view.plot.plotItem.listDataItems()) == len(names)  # one curve a method
     gmp = next(r for r in view.rows if r["method"] == "gmp")
     assert 0.0 < gmp["sparsity"] < 1.0
+
+
+def test_custom_hidden_layers_resize_the_model_or_explain(qtbot, window):
+    w = window
+    dp = w.data_page
+    dp.hidden_edit.setText("8")
+    dp.hidden_edit.editingFinished.emit()
+    assert dp.preset_box.currentData() == "custom"
+    qtbot.waitUntil(lambda: "610 parameters" in dp.model_info.text(), timeout=LONG)  # 64*8+8 + 8*10+10
+    assert w.studio.config.model.hidden == [8]
+    dp.hidden_edit.setText("8,x")
+    dp.hidden_edit.editingFinished.emit()
+    assert "not a list of layer widths" in dp.model_info.text()
+    w.train_page.start()
+    assert not w.train_page.is_training()
+    assert "not a list of layer widths" in w.train_page.status.text()

@@ -25,7 +25,7 @@ from bingo_studio.training import Progress, TaskState, evaluate, train
 
 @dataclass(frozen=True)
 class Gradual(TrainingMethod):
-    target: float = 0.98  # where the schedule would end; the floor usually stops it earlier
+    target: float = 0.995  # where the schedule would end; the floor usually stops it earlier
     prune_until: float = 0.75  # share of the epochs over which sparsity rises
     max_step: float = 0.4  # most of the surviving weights one epoch end may remove
 
