@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import (
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -79,12 +80,12 @@ class TrainPage(QWidget):
         self.batch.setRange(1, 4096)
         self.batch.setValue(defaults.batch_size)
         self.batch.setToolTip("Samples per optimizer step")
-        self.lr_milli = QSpinBox()
-        self.lr_milli.setRange(1, 1000)
-        self.lr_milli.setValue(round(defaults.lr * 10_000))
-        self.lr_milli.setPrefix("")
-        self.lr_milli.setSuffix(" x 0.0001")
-        self.lr_milli.setToolTip("Learning rate: how big each training step is (10 = 0.001, a good start)")
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(4)
+        self.lr.setRange(0.0001, 0.1)
+        self.lr.setSingleStep(0.0005)
+        self.lr.setValue(defaults.lr)
+        self.lr.setToolTip("Learning rate: how big each training step is (0.001 is a good start)")
         self.searches = QSpinBox()
         self.searches.setRange(0, 64)
         self.searches.setValue(scoring.searches_per_step)
@@ -104,7 +105,7 @@ class TrainPage(QWidget):
         form = QFormLayout(settings)
         form.addRow("Epochs:", self.epochs)
         form.addRow("Batch size:", self.batch)
-        form.addRow("Learning rate:", self.lr_milli)
+        form.addRow("Learning rate:", self.lr)
         lbl = QLabel("BINGO searches per step:")
         lbl.setToolTip(self.searches.toolTip())
         form.addRow(lbl, self.searches)
@@ -160,7 +161,7 @@ class TrainPage(QWidget):
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(
-            epochs=self.epochs.value(), batch_size=self.batch.value(), lr=self.lr_milli.value() / 10_000
+            epochs=self.epochs.value(), batch_size=self.batch.value(), lr=self.lr.value()
         )
 
     def run_config(self) -> RunConfig:
@@ -337,12 +338,12 @@ class TrainPage(QWidget):
         return {
             "epochs": self.epochs.value(),
             "batch": self.batch.value(),
-            "lr": self.lr_milli.value(),
+            "lr": self.lr.value(),
             "searches": self.searches.value(),
         }
 
     def restore(self, s: dict) -> None:
         self.epochs.setValue(int(s.get("epochs", self.epochs.value())))
         self.batch.setValue(int(s.get("batch", self.batch.value())))
-        self.lr_milli.setValue(int(s.get("lr", self.lr_milli.value())))
+        self.lr.setValue(float(s.get("lr", self.lr.value())))
         self.searches.setValue(int(s.get("searches", self.searches.value())))
