@@ -14,7 +14,7 @@ from bingo_studio.training import TaskState
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
-    argv = ["compare", "--dataset", "digits", "--epochs", "4", "--methods", "bingo", "bingo-paper", "gmp", "rp",
+    argv = ["compare", "--dataset", "digits", "--epochs", "4", "--methods", "bingo", "gmp", "rp",
             "--max-drop", "0.07", "--out", str(out), "--json"]
     return out, argv
 
@@ -24,7 +24,7 @@ def test_compare_json_rows_and_files(compared, capsys):
     capsys.readouterr()
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["method"] for r in rows] == ["bingo", "bingo-paper", "gmp", "rp"]
+    assert [r["method"] for r in rows] == ["bingo", "gmp", "rp"]
     for r in rows:
         for key in ("method", "sparsity", "test_accuracy", "seconds", "training_runs"):
             assert key in r
