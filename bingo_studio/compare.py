@@ -204,37 +204,47 @@ def markdown(c: Comparison) -> str:
 
 
 def plot(c: Comparison, path: str | Path) -> None:
+    """Validation accuracy against sparsity, one line (one-shot) or dotted points (methods that
+    retrain) a method, a star where each stops; a second panel zooms on the high sparsities where
+    the methods that prune most are told apart."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
+    high = [100 * r.sparsity for r in c.rows if r.sparsity > 0.5]
+    zoom_from = max(0.0, min(high) - 5.0) if high else 100.0
+    panels = 2 if zoom_from >= 50.0 else 1
+    fig, axes = plt.subplots(1, panels, figsize=(9 + 5 * (panels - 1), 5.5), dpi=100, squeeze=False)
     cmap = plt.get_cmap("tab20")
-    for i, (method, cur) in enumerate(c.curves.items()):
-        color = cmap(i % 20)
-        xs = [100 * s for s in cur["sparsity"]]
-        ys = [100 * a for a in cur["val_accuracy"]]
-        row = next((r for r in c.rows if r.method == method), None)
-        label = f"{method}: {row.sparsity:.1%}" if row else method
-        if cur["kind"] == "curve":
-            ax.plot(xs, ys, color=color, lw=1.6 if method.startswith("bingo") else 1.1, label=label)
-        else:
-            ax.plot(xs, ys, "o--", color=color, ms=4, lw=0.8, label=label)
-        if row is not None:
-            ax.plot([100 * row.sparsity], [100 * row.val_accuracy], "*", color=color, ms=11, mec="black", mew=0.5)
-    ax.set_xlabel("weights pruned (%)")
-    ax.set_ylabel("validation accuracy (%)")
-    ax.set_xlim(0, 100)
-    if c.min_accuracy == c.min_accuracy:  # not NaN (a comparison cancelled before its first run has none)
-        ax.axhline(100 * c.min_accuracy, color="black", ls=":", lw=1)
-        ax.text(1, 100 * c.min_accuracy + 0.5, f"floor {c.min_accuracy:.1%}", fontsize=8)
-        ax.set_ylim(max(0.0, 100 * c.min_accuracy - 25), min(100.0, 100 * c.dense_val_accuracy + 3))
-    ax.set_title(f"{c.dataset}, {c.model}: validation accuracy against sparsity (star: pruned at the floor)",
+    for k, ax in enumerate(axes[0]):
+        for i, (method, cur) in enumerate(c.curves.items()):
+            color = cmap(i % 20)
+            xs = [100 * s for s in cur["sparsity"]]
+            ys = [100 * a for a in cur["val_accuracy"]]
+            row = next((r for r in c.rows if r.method == method), None)
+            label = f"{method}: {row.sparsity:.1%}" if row else method
+            if cur["kind"] == "curve":
+                ax.plot(xs, ys, color=color, lw=1.8 if method.startswith("bingo") else 1.1, label=label)
+            else:
+                ax.plot(xs, ys, "o--", color=color, ms=4, lw=0.8, label=label)
+            if row is not None:
+                ax.plot([100 * row.sparsity], [100 * row.val_accuracy], "*", color=color, ms=12, mec="black",
+                        mew=0.5)
+        ax.set_xlabel("weights pruned (%)")
+        ax.set_ylabel("validation accuracy (%)")
+        ax.set_xlim((0, 100) if k == 0 else (zoom_from, 100))
+        if c.min_accuracy == c.min_accuracy:  # not NaN (a comparison cancelled before its first run has none)
+            ax.axhline(100 * c.min_accuracy, color="black", ls=":", lw=1)
+            ax.text(ax.get_xlim()[0] + 0.5, 100 * c.min_accuracy + 0.4, f"floor {c.min_accuracy:.1%}", fontsize=8)
+            ax.set_ylim(max(0.0, 100 * c.min_accuracy - (25 if k == 0 else 10)),
+                        min(100.0, 100 * c.dense_val_accuracy + 3))
+        ax.grid(alpha=0.3)
+        ax.set_title("all sparsities" if k == 0 else f"zoom: {zoom_from:.0f}-100% pruned", fontsize=9)
+    fig.suptitle(f"{c.dataset}, {c.model}: validation accuracy against sparsity (star: pruned at the floor)",
                  fontsize=10)
-    ax.grid(alpha=0.3)
     if c.curves:
-        ax.legend(fontsize=7, loc="lower left", ncol=2)
+        axes[0][0].legend(fontsize=7, loc="lower left", ncol=2)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
