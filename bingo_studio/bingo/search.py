@@ -135,14 +135,15 @@ class LotteryTicketSearch:
                 target = torch.zeros(local.shape, dtype=w.dtype)
             delta = target - w.reshape(-1)[local]
             bias = module.bias.unsqueeze(1) if module.bias is not None else 0.0
-            base = w @ base + bias
-            if shared:
-                out = (w @ h + bias).unsqueeze(0).expand(k, n_out, h.shape[-1]).contiguous()
+            if shared:  # h is still base here: one product serves the real model and every copy
+                base = w @ h + bias
+                out = base.unsqueeze(0).expand(k, n_out, h.shape[-1]).contiguous()
                 d = torch.sparse_coo_tensor(
                     torch.stack([kk * n_out + rows, cols]), delta, (k * n_out, n_in), check_invariants=False
                 )
                 out.view(k * n_out, -1).add_(torch.sparse.mm(d, h))
             else:
+                base = w @ base + bias
                 out = torch.matmul(w, h) + bias
                 d = torch.sparse_coo_tensor(
                     torch.stack([kk * n_out + rows, kk * n_in + cols]), delta, (k * n_out, k * n_in),
