@@ -16,7 +16,7 @@ from bingo_studio.config import DatasetConfig, ModelConfig, RunConfig, ScoringCo
 from bingo_studio.errors import UserError
 
 # Modules that add their own subcommands through register(subparsers).
-EXTENSIONS: tuple[str, ...] = ("bingo_studio.firmware.cli", "bingo_studio.compare_cli")
+EXTENSIONS: tuple[str, ...] = ("bingo_studio.firmware.cli", "bingo_studio.compare_cli", "bingo_studio.arsp.cli")
 
 
 def parse_accuracy(text: str) -> float:
@@ -44,6 +44,8 @@ def parse_widths(text: str) -> list[int]:
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """Dataset, model, training and scoring options, shared by train and the comparison."""
+    from bingo_studio.models import FAMILIES
+
     d, m, t, s = DatasetConfig(), ModelConfig(), TrainConfig(), ScoringConfig()
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=d.name, help="built-in dataset (see 'datasets'); default digits")
@@ -54,6 +56,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--model", default=m.preset, help="model preset (see 'models') or custom")
     g.add_argument("--hidden", type=parse_widths, help="hidden layer widths, e.g. 32,16 (implies custom)")
+    g.add_argument("--family", default=m.family, choices=list(FAMILIES),
+                   help="layer family: dense, mam (max+min layers, prune well) or binary (1 bit a weight)")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=t.epochs)
     g.add_argument("--batch-size", type=int, default=t.batch_size)
@@ -73,7 +77,10 @@ def config_from_args(a: argparse.Namespace) -> RunConfig:
         dataset = DatasetConfig(name="csv", csv_path=a.csv, label=a.label, seed=a.split_seed)
     else:
         dataset = DatasetConfig(name=a.dataset, root=a.data_root, seed=a.split_seed)
-    model = ModelConfig(preset="custom", hidden=a.hidden) if a.hidden else ModelConfig(preset=a.model)
+    if a.hidden:
+        model = ModelConfig(preset="custom", hidden=a.hidden, family=a.family)
+    else:
+        model = ModelConfig(preset=a.model, family=a.family)
     try:
         scoring = ScoringConfig(
             estimator=a.estimator, searches_per_step=a.searches, subset_fraction=a.subset,

@@ -54,7 +54,7 @@ class DataPage(QWidget):
     def __init__(self, studio: Studio, parent: QWidget | None = None):
         super().__init__(parent)
         from bingo_studio.data import list_datasets
-        from bingo_studio.models import PRESETS
+        from bingo_studio.models import FAMILIES, PRESETS
 
         self.studio = studio
         self._tasks: set = set()
@@ -127,6 +127,12 @@ class DataPage(QWidget):
         self.preset_box.addItem("custom", "custom")
         self.hidden_edit = QLineEdit("32,16")
         self.hidden_edit.setToolTip(terms.HIDDEN)
+        self.family_box = QComboBox()
+        for name, description in FAMILIES.items():
+            self.family_box.addItem(name, name)
+            self.family_box.setItemData(self.family_box.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.family_box.setToolTip("Layer family. dense: ordinary layers. mam: max + min of products, prunes very"
+                                   " well but trains slower. binary: one bit a weight, the smallest firmware.")
         self.model_info = QLabel("")
         self.model_info.setWordWrap(True)
         self.fit_view = BoardFitView()
@@ -135,6 +141,7 @@ class DataPage(QWidget):
         f = QFormLayout()
         f.addRow("Preset:", self.preset_box)
         f.addRow("Hidden layers:", self.hidden_edit)
+        f.addRow("Layer family:", self.family_box)
         ml.addLayout(f)
         ml.addWidget(self.model_info)
         ml.addWidget(QLabel("Dense (unpruned) model as firmware, int8 weights:"))
@@ -151,6 +158,7 @@ class DataPage(QWidget):
         self.csv_label.activated.connect(lambda _i: self._preview_csv(self.csv_label.currentText()))
         self.preset_box.currentIndexChanged.connect(self._preset_picked)
         self.hidden_edit.editingFinished.connect(self._hidden_edited)
+        self.family_box.currentIndexChanged.connect(lambda _i: self._update_sizes())
         studio.dataset_changed.connect(self._update_sizes)
 
         self._preset_picked()
@@ -166,9 +174,10 @@ class DataPage(QWidget):
 
     def model_config(self) -> ModelConfig:
         preset = self.preset_box.currentData()
+        family = self.family_box.currentData()
         if preset == "custom":
-            return ModelConfig(preset="custom", hidden=self._widths())
-        return ModelConfig(preset=preset)
+            return ModelConfig(preset="custom", hidden=self._widths(), family=family)
+        return ModelConfig(preset=preset, family=family)
 
     def _widths(self) -> list[int]:
         text = self.hidden_edit.text().replace(" ", "")
@@ -370,6 +379,7 @@ class DataPage(QWidget):
             "csv_label": self.csv_label.currentText(),
             "preset": self.preset_box.currentData(),
             "hidden": self.hidden_edit.text(),
+            "family": self.family_box.currentData(),
         }
 
     def restore(self, s: dict) -> None:
@@ -381,6 +391,9 @@ class DataPage(QWidget):
         if i >= 0:
             self.preset_box.setCurrentIndex(i)
         self.hidden_edit.setText(s.get("hidden", self.hidden_edit.text()))
+        i = self.family_box.findData(s.get("family", "dense"))
+        if i >= 0:
+            self.family_box.setCurrentIndex(i)
         i = self.dataset_box.findData(s.get("dataset", "digits"))
         if i >= 0 and i != self.dataset_box.currentIndex():
             self.dataset_box.setCurrentIndex(i)

@@ -69,3 +69,14 @@ def test_malformed_csv_names_row_and_column(tmp_path, capsys):
     assert main(["train", "--csv", str(tmp_path / "bad.csv"), "--label", "label", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert "row 3" in err and "'b'" in err
+
+
+def test_train_takes_the_layer_family(tmp_path):
+    from bingo_studio.models.binary import BinaryLinear
+    from bingo_studio.runs import load_run
+
+    out = tmp_path / "binary"
+    assert main(["train", "--family", "binary", "--epochs", "2", "--out", str(out)]) == 0
+    run = load_run(out)
+    assert run.config.model.family == "binary"
+    assert all(isinstance(m, BinaryLinear) for m in run.layers.values())

@@ -192,3 +192,15 @@ def test_custom_hidden_layers_resize_the_model_or_explain(qtbot, window):
     w.train_page.start()
     assert not w.train_page.is_training()
     assert "not a list of layer widths" in w.train_page.status.text()
+
+
+def test_layer_family_reaches_the_config_and_shrinks_binary_firmware(qtbot, window):
+    dp = window.data_page
+    qtbot.waitUntil(lambda: "parameters" in dp.model_info.text(), timeout=LONG)
+    dense_flash = dp.sizes[1].model_flash
+    dp.family_box.setCurrentIndex(dp.family_box.findData("binary"))
+    assert window.studio.config.model.family == "binary"
+    qtbot.waitUntil(lambda: dp.sizes[1].model_flash < dense_flash, timeout=LONG)  # 1 bit instead of 8
+    dp.family_box.setCurrentIndex(dp.family_box.findData("mam"))
+    assert dp.model_config().family == "mam"
+    assert dp.state()["family"] == "mam"
