@@ -97,3 +97,14 @@ def test_default_estimator_survives_a_save_and_load(default_run, floor, tmp_path
     before = plan_for(default_run, "bingo").prune(floor)
     after = plan_for(loaded, "bingo").prune(floor)
     assert after.n_pruned == before.n_pruned and after.method == before.method
+
+
+def test_selected_plan_lookup_and_accuracy_at_name_the_same_candidate(default_run):
+    plan = plan_for(default_run, "bingo")
+    assert isinstance(plan, SelectedPlan)
+    dense = plan.dense_val_accuracy
+    for drop in (0.0, 0.02, 0.05, 0.07, 0.15):
+        quick = plan.lookup(dense - drop)
+        n = quick["pruned_weights"]
+        assert quick["candidate"] == plan.choice_at(n)
+        assert quick["val_accuracy"] == pytest.approx(plan.accuracy_at(n))

@@ -65,8 +65,10 @@ class SelectedPlan:
         return max(self._guaranteed, key=lambda name: self._guaranteed[name][i])
 
     def lookup(self, min_accuracy: float) -> dict:
-        self.curve()
-        name = max(self.plans, key=lambda c: self.plans[c].curve().last_ok_index(min_accuracy))
+        # the candidate choice_at picks at the envelope's grid point for this floor: its own last
+        # ok point is that same point, and accuracy_at/masks_for there name the same candidate
+        c = self.curve()
+        name = self.choice_at(int(c.counts[max(c.last_ok_index(min_accuracy), 0)]))
         return {**self.plans[name].lookup(min_accuracy), "candidate": name}
 
     def count_for_floor(self, min_accuracy: float) -> tuple[int, bool]:
