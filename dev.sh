@@ -7,9 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages: the AVR toolchain, Arduino core and simulator (offline Uno builds and the
-# simulated Uno), Xvfb and Qt's runtime libraries (the window), and Fashion-MNIST.
+# simulated Uno), the Cortex-M compiler (the Pico's C compiles in tests), Xvfb and Qt's runtime
+# libraries (the window), and Fashion-MNIST.
 APT_PACKAGES=(
   gcc-avr avr-libc arduino-core-avr avrdude simavr libsimavr-dev
+  gcc-arm-none-eabi libnewlib-arm-none-eabi
   xvfb xauth libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-xkb1
