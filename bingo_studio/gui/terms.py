@@ -14,9 +14,11 @@ MIN_ACCURACY = (
     "weights until removing more would drop accuracy below this line."
 )
 LOTTERY = (
-    "During training BINGO tries 'lottery tickets': it resets a few random groups of weights (each 1% of "
-    "them) to their initial values, measures the accuracy change on held-out data, and updates each "
-    "weight's significance. Training itself is not changed."
+    "During training BINGO scores every weight. In the second half of training it adds up how much each "
+    "weight matters from the gradients training already computes, and tries 'lottery tickets': it removes "
+    "small random groups of weights (each 1% of them) for a moment, measures the change on held-out data, "
+    "and uses that to check the scores. Training itself is not changed. (The paper's original score, "
+    "'paper' in the CLI, resets groups to their initial values and watches accuracy.)"
 )
 VALIDATION = (
     "Validation data: samples kept aside from training to measure accuracy honestly while choosing how "
