@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
 from bingo_studio.boards import BOARDS
 from bingo_studio.gui import terms
+from bingo_studio.pruning.size import BOARDS_SHOWN
 
-BOARD_KEYS = ("uno", "esp32", "pico")
+BOARD_KEYS = BOARDS_SHOWN  # the boards every size report in the window shows
 
 
 def _bar(tooltip: str) -> QProgressBar:

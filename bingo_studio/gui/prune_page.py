@@ -31,47 +31,12 @@ from PySide6.QtWidgets import (
 from bingo_studio.gui import terms
 from bingo_studio.gui.board_fit import BOARD_KEYS, BoardFitView
 from bingo_studio.gui.compare_view import CompareView
-from bingo_studio.gui.studio import GridPoint, Studio
+from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import make_plot
 from bingo_studio.gui.workers import run_task
+from bingo_studio.pruning.grid import plan_with_grid
 
 SLIDER_STEPS = 1000  # 0.1% of accuracy per slider step
-
-
-def build_plan(run, method: str, state) -> tuple[object, dict[int, GridPoint]]:
-    """The plan, its curve, and test accuracy + firmware size at every grid point (worker side)."""
-    from bingo_studio.firmware.size import size_report
-    from bingo_studio.firmware.spec import FirmwareModel
-    from bingo_studio.pruning.methods import plan_for
-    from bingo_studio.training.task import Progress
-
-    plan = plan_for(run, method)
-
-    def curve_progress(i: int, n: int) -> None:
-        state.check()
-        state.report(Progress("curve", 0.5 * i / n, f"accuracy curve {i}/{n}"))
-
-    curve = plan.curve(curve_progress)
-    dataset = run.get_dataset()
-    base = FirmwareModel.from_torch(run.model, dataset, plan.masks_for(0))
-    grid: dict[int, GridPoint] = {}
-    n = len(curve.counts)
-    for i, (count, acc) in enumerate(zip(curve.counts.tolist(), curve.val_accuracy.tolist())):
-        state.check()
-        masks = plan.masks_for(count)
-        fm = base.with_masks([masks[layer.name].numpy() for layer in base.layers])
-        report = size_report(fm, boards=BOARD_KEYS)
-        grid[count] = GridPoint(
-            count,
-            acc,
-            plan.accuracy_at(count, "test"),
-            report.model_flash,
-            report.model_ram,
-            dict(report.boards),
-        )
-        if i % 5 == 0 or i == n - 1:
-            state.report(Progress("sizes", 0.5 + 0.5 * (i + 1) / n, f"sizes {i + 1}/{n}"))
-    return plan, grid
 
 
 class PrunePage(QWidget):
@@ -205,7 +170,7 @@ class PrunePage(QWidget):
         self.progress.setVisible(True)
         self.progress.setValue(0)
         self.status.setText(f"Computing the pruning curve ({method})...")
-        task = run_task(lambda s: build_plan(run, method, s), None, self._failed, self._progress)
+        task = run_task(lambda s: plan_with_grid(run, method, s, BOARD_KEYS), None, self._failed, self._progress)
         task.done.connect(lambda result, t=task, m=method: self._plan_ready(t, m, result))
         self.task = task
 

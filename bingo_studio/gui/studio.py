@@ -11,24 +11,12 @@ step never reaches into another step's widgets.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 
 from bingo_studio.config import RunConfig
-
-
-@dataclass
-class GridPoint:
-    """One point of the pruning curve with what the slider shows beside it (computed in a worker)."""
-
-    pruned: int
-    val_accuracy: float
-    test_accuracy: float
-    model_flash: int  # model tables + descriptors + text, bytes (firmware size report)
-    model_ram: int
-    boards: dict = field(default_factory=dict)  # board key -> firmware.size.BoardFit
+from bingo_studio.pruning.grid import GridPoint
 
 
 def autosave_root() -> Path:
