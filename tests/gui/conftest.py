@@ -4,6 +4,7 @@ temporary folders, and one small trained digits run for the tests that start aft
 from __future__ import annotations
 
 import pytest
+from gui_waits import LONG
 from PySide6.QtCore import QSettings
 
 from bingo_studio.config import RunConfig, ScoringConfig, TrainConfig
@@ -11,8 +12,6 @@ from bingo_studio.data import load_dataset
 from bingo_studio.gui import project as projects
 from bingo_studio.gui import studio as studio_mod
 from bingo_studio.training import train
-
-LONG = 180_000  # ms: generous timeouts for a busy 2-core machine
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +46,3 @@ def small_run(tmp_path_factory):
     run = train(cfg, ds)
     save_run(run, tmp_path_factory.mktemp("small") / "run")
     return run
-
-
-def wait_plan(qtbot, w) -> None:
-    qtbot.waitUntil(lambda: w.studio.plan is not None and w.prune_page.slider.isEnabled(), timeout=LONG)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tty
 
-from conftest import LONG
+from gui_waits import LONG
 
 from bingo_studio.gui.console_page import MAX_LINES, plotter_values
 

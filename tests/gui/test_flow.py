@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from conftest import LONG, wait_plan
+from gui_waits import LONG, wait_plan
 from PySide6.QtCore import Qt
 
 from bingo_studio.firmware.quantize import quantize, reference_predict

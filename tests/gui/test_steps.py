@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from conftest import LONG, wait_plan
+from gui_waits import LONG, wait_plan
 from PySide6.QtCore import Qt
 
 from bingo_studio.firmware.ports import DetectedBoard

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import LONG
+from gui_waits import LONG
 
 from bingo_studio.gui import project as projects
 from bingo_studio.gui.main_window import ABOUT
