@@ -151,7 +151,8 @@ class PruningPlan:
         return self._curve
 
     def lookup(self, min_accuracy: float) -> dict:
-        """What the slider shows: the grid point for this floor, no evaluation (fast)."""
+        """What the slider shows: the grid point for this floor, no evaluation (fast). Sizes and
+        test accuracy per grid point come from ``pruning.grid.plan_with_grid``, computed once."""
         c = self.curve()
         i = max(c.last_ok_index(min_accuracy), 0)
         n = int(c.counts[i])
@@ -161,7 +162,6 @@ class PruningPlan:
             "kept_weights": self.total - n,
             "val_accuracy": float(c.val_accuracy[i]),
             "floor_met": c.last_ok_index(min_accuracy) >= 0,
-            "size": size_report(self.model, self.dataset, self.masks_for(n)),
         }
 
     def count_for_floor(self, min_accuracy: float) -> tuple[int, bool]:
