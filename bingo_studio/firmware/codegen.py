@@ -18,8 +18,9 @@ from bingo_studio.errors import UserError
 from bingo_studio.firmware import size as sizes
 from bingo_studio.firmware.quantize import QLayer, QModel, quantize
 from bingo_studio.firmware.spec import FirmwareModel, safe_word
+from bingo_studio.package_data import templates_dir
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "firmware_templates"
+TEMPLATES = templates_dir()
 PROTOCOL_FILES = ("bingo_protocol.h", "bingo_protocol.c")
 PER_LINE = 16
 

@@ -18,8 +18,9 @@ import shutil
 from pathlib import Path
 
 from bingo_studio.errors import UserError
+from bingo_studio.package_data import resources_dir
 
-RESOURCES_DIR = Path(__file__).resolve().parents[2] / "resources" / "platformio"
+RESOURCES_DIR = resources_dir() / "platformio"
 PLATFORM_NAME = "bingo-atmelavr"
 PLATFORM_SRC = RESOURCES_DIR / PLATFORM_NAME
 OFFLINE_CONFIG_NAME = "bingo-offline.ini"

@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bingo_studio.errors import UserError
+from bingo_studio.package_data import resources_dir
 
-HARNESS_SOURCE = Path(__file__).resolve().parents[2] / "resources" / "simavr" / "harness.c"
+HARNESS_SOURCE = resources_dir() / "simavr" / "harness.c"
 UNO_MCU = "atmega328p"
 UNO_HZ = 16_000_000
 _LINK = ["-lsimavrparts", "-lsimavr", "-lpthread", "-lutil"]
