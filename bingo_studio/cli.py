@@ -1,97 +1,29 @@
 """The command-line face of BINGO Studio: the same engine calls the window makes.
 
-User mistakes end in one line on stderr and exit code 2; a traceback means a bug.
+User mistakes end in one line on stderr and exit code 2; Ctrl-C ends a command with one line and
+exit code 130 (cli_options.ctrl_c_cancels); a traceback means a bug.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from pathlib import Path
 
+from bingo_studio.cli_options import (
+    INTERRUPTED,
+    add_config_args,
+    add_floor_args,
+    config_from_args,
+    ctrl_c_cancels,
+)
 from bingo_studio.cli_progress import ProgressBar
-from bingo_studio.config import DatasetConfig, ModelConfig, RunConfig, ScoringConfig, TrainConfig
+from bingo_studio.config import DatasetConfig, ModelConfig
 from bingo_studio.errors import UserError
 
-# Modules that add their own subcommands through register(subparsers).
-EXTENSIONS: tuple[str, ...] = ("bingo_studio.firmware.cli", "bingo_studio.compare_cli", "bingo_studio.arsp.cli")
-
-
-def parse_accuracy(text: str) -> float:
-    """'0.9', '90' and '90%' all mean 90%."""
-    try:
-        value = float(str(text).rstrip("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an accuracy (use 0.9 or 90%)") from None
-    if value > 1.0:
-        value /= 100.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"accuracy {text} is outside 0..100%")
-    return value
-
-
-def parse_widths(text: str) -> list[int]:
-    try:
-        widths = [int(w) for w in text.replace(" ", "").split(",") if w]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a list of layer widths like 32,16") from None
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError("hidden layer widths must be positive, like 32,16")
-    return widths
-
-
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    """Dataset, model, training and scoring options, shared by train and the comparison."""
-    from bingo_studio.models import FAMILIES
-
-    d, m, t, s = DatasetConfig(), ModelConfig(), TrainConfig(), ScoringConfig()
-    g = p.add_argument_group("data")
-    g.add_argument("--dataset", default=d.name, help="built-in dataset (see 'datasets'); default digits")
-    g.add_argument("--csv", help="train on a CSV file instead (numeric features + a label column)")
-    g.add_argument("--label", help="CSV label column: header name or 0-based index (default: last)")
-    g.add_argument("--data-root", help="folder holding file-based datasets (full MNIST)")
-    g.add_argument("--split-seed", type=int, default=d.seed)
-    g = p.add_argument_group("model")
-    g.add_argument("--model", default=m.preset, help="model preset (see 'models') or custom")
-    g.add_argument("--hidden", type=parse_widths, help="hidden layer widths, e.g. 32,16 (implies custom)")
-    g.add_argument("--family", default=m.family, choices=list(FAMILIES),
-                   help="layer family: dense, mam (max+min layers, prune well) or binary (1 bit a weight)")
-    g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=t.epochs)
-    g.add_argument("--batch-size", type=int, default=t.batch_size)
-    g.add_argument("--lr", type=float, default=t.lr)
-    g.add_argument("--optimizer", default=t.optimizer, choices=["adam", "sgd"])
-    g.add_argument("--seed", type=int, default=t.seed)
-    g = p.add_argument_group("BINGO scoring")
-    g.add_argument("--estimator", default=s.estimator, help="significance estimator (see 'estimators')")
-    g.add_argument("--searches", type=int, default=s.searches_per_step, help="lottery-ticket searches a step")
-    g.add_argument("--subset", type=float, default=s.subset_fraction, help="fraction of weights reset a search")
-    g.add_argument("--eval-batch", type=int, default=s.eval_batch, help="validation samples a search")
-    g.add_argument("--search-every", type=int, default=s.every, help="search after every n-th step")
-
-
-def config_from_args(a: argparse.Namespace) -> RunConfig:
-    if a.csv:
-        dataset = DatasetConfig(name="csv", csv_path=a.csv, label=a.label, seed=a.split_seed)
-    else:
-        dataset = DatasetConfig(name=a.dataset, root=a.data_root, seed=a.split_seed)
-    if a.hidden:
-        model = ModelConfig(preset="custom", hidden=a.hidden, family=a.family)
-    else:
-        model = ModelConfig(preset=a.model, family=a.family)
-    try:
-        scoring = ScoringConfig(
-            estimator=a.estimator, searches_per_step=a.searches, subset_fraction=a.subset,
-            eval_batch=a.eval_batch, every=a.search_every, seed=a.seed,
-        )
-    except ValueError as e:
-        raise UserError(str(e)) from None
-    train = TrainConfig(
-        epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, optimizer=a.optimizer, seed=a.seed
-    )
-    return RunConfig(dataset=dataset, model=model, train=train, scoring=scoring)
+# The command registry: modules that add their subcommands through register(subparsers).
+COMMAND_MODULES: tuple[str, ...] = ("bingo_studio.firmware.cli", "bingo_studio.compare_cli", "bingo_studio.arsp.cli")
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -105,11 +37,10 @@ def cmd_train(a: argparse.Namespace) -> int:
     bar = ProgressBar()
     state = TaskState(bar)
     # Ctrl-C asks the loop to stop between steps; the last finished epoch is already on disk
-    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
     try:
-        run = train(cfg, dataset, state, on_epoch=lambda r: save_run(r, out))
+        with ctrl_c_cancels(state.cancel):
+            run = train(cfg, dataset, state, on_epoch=lambda r: save_run(r, out))
     finally:
-        signal.signal(signal.SIGINT, previous)
         bar.close()
     save_run(run, out)
     m = run.metrics
@@ -117,21 +48,17 @@ def cmd_train(a: argparse.Namespace) -> int:
           f" {m['total_weights']} prunable weights")
     print(f"dense accuracy: validation {m['dense_val_accuracy']:.2%}, test {m['dense_test_accuracy']:.2%}")
     print(f"training took {run.train_seconds:.1f} s; run saved to {out}")
-    return 0 if run.status == "complete" else 130
-
-
-def floor_from_args(a: argparse.Namespace, dense_val: float) -> float:
-    if a.min_accuracy is not None:
-        return a.min_accuracy
-    return max(0.0, dense_val - a.max_drop)
+    return 0 if run.status == "complete" else INTERRUPTED
 
 
 def cmd_prune(a: argparse.Namespace) -> int:
+    from bingo_studio.pruning.floor import floor_for
     from bingo_studio.pruning.methods import prune_run
     from bingo_studio.runs import load_run
 
     run = load_run(a.run)
-    result = prune_run(run, a.method, floor_from_args(a, run.metrics["dense_val_accuracy"]), order=a.order)
+    floor = floor_for(run.metrics["dense_val_accuracy"], a.min_accuracy, a.max_drop)
+    result = prune_run(run, a.method, floor, order=a.order)
     if a.json:
         print(json.dumps(result.to_dict()))
     else:
@@ -244,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a model with BINGO scoring and save the run")
-    add_run_options(t)
+    add_config_args(t)
     t.add_argument("--out", help="run folder (default runs/<dataset>-<settings hash>)")
     t.set_defaults(func=cmd_train)
 
@@ -252,9 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("prune", help="prune a trained run to a minimum accuracy")
     pr.add_argument("run", help="run folder")
-    pr.add_argument("--min-accuracy", type=parse_accuracy, help="validation accuracy floor (0.9 or 90%%)")
-    pr.add_argument("--max-drop", type=float, default=0.03,
-                    help="without --min-accuracy: floor = dense validation accuracy minus this (default 0.03)")
+    add_floor_args(pr)
     pr.add_argument("--method", default="bingo", choices=list(METHODS),
                     help="how weights are ordered (default: the run's BINGO estimator)")
     pr.add_argument("--order", default="intent", choices=["intent", "literal"],
@@ -282,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     import importlib
 
-    for module in EXTENSIONS:
+    for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return p
 
@@ -312,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"bingo-studio: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside a cancellable task
+        print("bingo-studio: interrupted; files already written are complete", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

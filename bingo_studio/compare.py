@@ -19,6 +19,7 @@ from pathlib import Path
 from bingo_studio.config import RunConfig, ScoringConfig
 from bingo_studio.data import load_dataset
 from bingo_studio.errors import UserError
+from bingo_studio.pruning.floor import DEFAULT_MAX_DROP, floor_for
 from bingo_studio.pruning.methods import METHODS, TRAINING_METHODS, plan_for
 from bingo_studio.pruning.methods.base import sub_state
 from bingo_studio.training import Progress, TaskCancelled, TaskState, train
@@ -71,7 +72,7 @@ def compare(
     cfg: RunConfig,
     methods: list[str] | tuple[str, ...] = DEFAULT_METHODS,
     min_accuracy: float | None = None,
-    max_drop: float = 0.07,
+    max_drop: float = DEFAULT_MAX_DROP,
     state: TaskState | None = None,
     candidates: bool = False,
 ) -> Comparison:
@@ -119,7 +120,7 @@ def _run_all(out, cfg, methods, min_accuracy, max_drop, state, dataset, base_cfg
     out.dense_val_accuracy = base.metrics["dense_val_accuracy"]
     out.dense_test_accuracy = base.metrics["dense_test_accuracy"]
     out.total_weights = base.metrics["total_weights"]
-    floor = min_accuracy if min_accuracy is not None else max(0.0, base.metrics["dense_val_accuracy"] - max_drop)
+    floor = floor_for(base.metrics["dense_val_accuracy"], min_accuracy, max_drop)
     paper, paper_cpu = None, 0.0
     if any(m in PAPER_METHODS for m in methods):
         cpu = time.process_time()

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 from dataclasses import asdict
 from pathlib import Path
 
+from bingo_studio.cli_options import INTERRUPTED, add_config_args, add_floor_args, config_from_args, ctrl_c_cancels
+from bingo_studio.cli_progress import ProgressBar
+
 
 def register(subparsers) -> None:
-    from bingo_studio.cli import add_run_options, parse_accuracy
     from bingo_studio.compare import ALL_METHODS, DEFAULT_METHODS
 
     p = subparsers.add_parser(
         "compare", help="run several pruning methods on the same splits and seed; table + plot",
         description="Methods: " + ", ".join(ALL_METHODS) + ". 'bingo' is the default estimator.",
     )
-    add_run_options(p)
-    p.add_argument("--min-accuracy", type=parse_accuracy, help="validation accuracy floor (0.9 or 90%%)")
-    p.add_argument("--max-drop", type=float, default=0.07,
-                   help="without --min-accuracy: floor = dense validation accuracy minus this (default 0.07)")
+    add_config_args(p)
+    add_floor_args(p)
     p.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), metavar="METHOD",
                    help="methods to run (default: %(default)s)")
     p.add_argument("--candidates", action="store_true",
@@ -31,8 +30,6 @@ def register(subparsers) -> None:
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
-    from bingo_studio.cli import config_from_args
-    from bingo_studio.cli_progress import ProgressBar
     from bingo_studio.compare import compare, markdown, write_outputs
     from bingo_studio.training import TaskState
 
@@ -41,11 +38,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
     out = Path(a.out or f"runs/compare-{cfg.dataset.name}")
     bar = None if a.json else ProgressBar()
     state = TaskState(bar)
-    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
     try:
-        result = compare(cfg, methods, a.min_accuracy, a.max_drop, state, candidates=a.candidates)
+        with ctrl_c_cancels(state.cancel):
+            result = compare(cfg, methods, a.min_accuracy, a.max_drop, state, candidates=a.candidates)
     finally:
-        signal.signal(signal.SIGINT, previous)
         if bar is not None:
             bar.close()
     paths = write_outputs(result, out)
@@ -54,4 +50,4 @@ def cmd_compare(a: argparse.Namespace) -> int:
     else:
         print(markdown(result))
         print(f"written: {', '.join(str(p) for p in paths.values())}")
-    return 0 if result.status == "complete" else 130
+    return 0 if result.status == "complete" else INTERRUPTED

@@ -1,7 +1,8 @@
 """Hyperparameters as one small dataclass per concern (in the style of OpenLTH's hparams).
 
-The GUI and the CLI build the same objects; a run folder stores them as JSON, so a run is
-reproducible from its ``config.json`` alone.
+The GUI and the CLI build the same objects; a run folder stores them in its ``run.json``, so a run
+is reproducible from that file alone. Every field carries its help text (``opt``): the CLI's flags
+are generated from these fields (bingo_studio/cli_options.py), so a new setting is one new field.
 """
 
 from __future__ import annotations
@@ -11,52 +12,63 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 
+def opt(default, help: str, flag: str | None = None, **argparse_kw):
+    """A config field with its CLI help; ``flag`` overrides the generated ``--field-name``."""
+    meta = {"help": help, "flag": flag, "argparse": argparse_kw}
+    if isinstance(default, list) or default is None and argparse_kw.get("nargs"):
+        return field(default_factory=lambda: default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass
 class DatasetConfig:
-    name: str = "digits"  # a key of bingo_studio.data.DATASETS, or "csv"
-    csv_path: str | None = None
-    label: str | None = None  # CSV label column: a header name or a 0-based index as text
-    root: str | None = None  # folder for file-based datasets (full MNIST)
-    seed: int = 0  # fixes the train/val/test split
-    val_fraction: float = 0.15
-    test_fraction: float = 0.2
+    name: str = opt("digits", "built-in dataset (see 'datasets')", flag="--dataset")
+    csv_path: str | None = opt(None, "train on a CSV file instead (numeric features + a label column)", flag="--csv")
+    label: str | None = opt(None, "CSV label column: header name or 0-based index (default: last)")
+    root: str | None = opt(None, "folder holding file-based datasets (full MNIST)", flag="--data-root")
+    seed: int = opt(0, "seed of the train/validation/test split", flag="--split-seed")
+    val_fraction: float = opt(0.15, "share of the data held out for validation (the floor is checked there)")
+    test_fraction: float = opt(0.2, "share of the data held out for the final test")
 
 
 @dataclass
 class ModelConfig:
-    preset: str = "digits-tiny"  # a key of bingo_studio.models.PRESETS, or "custom"
-    hidden: list[int] | None = None  # hidden layer widths, used with preset "custom"
-    activation: str = "relu"
-    family: str = "dense"  # layer family: a key of bingo_studio.models.FAMILIES ("dense", "mam", "binary")
+    preset: str = opt("digits-tiny", "model preset (see 'models'), or custom with --hidden", flag="--model")
+    hidden: list[int] | None = opt(None, "hidden layer widths, e.g. 32,16 (implies a custom model)")
+    activation: str = opt("relu", "activation between layers: relu or tanh")
+    family: str = opt("dense", "layer family: dense, mam (max+min layers, prune well) or binary (1 bit a weight)")
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float = 1e-3
-    optimizer: str = "adam"  # "adam" or "sgd"
-    weight_decay: float = 0.0
-    seed: int = 0
+    epochs: int = opt(20, "training epochs")
+    batch_size: int = opt(32, "samples a step")
+    lr: float = opt(1e-3, "learning rate")
+    optimizer: str = opt("adam", "optimizer", choices=["adam", "sgd"])
+    weight_decay: float = opt(0.0, "L2 weight decay")
+    seed: int = opt(0, "seed of the initial weights, batch order and searches")
 
 
 @dataclass
 class ScoringConfig:
     """BINGO's lottery-ticket search during training (shared/design/method.md)."""
 
-    estimator: str = "train-time"  # a key of bingo_studio.bingo.estimators.ESTIMATORS ("paper": as written)
-    searches_per_step: int = 4  # K subsets tried after each optimizer step
-    subset_fraction: float = 0.01  # f: share of prunable weights reset in one search
-    eval_batch: int = 512  # validation samples used to measure a search
-    start_fraction: float = 0.0  # begin searching after this share of training
-    every: int = 4  # search after every n-th step (batched: K subsets in one pass)
-    seed: int = 0
+    estimator: str = opt("train-time", "significance estimator (see 'estimators'; 'paper': the formula as written)")
+    searches_per_step: int = opt(4, "lottery-ticket searches (random subsets reset) a search step", flag="--searches")
+    subset_fraction: float = opt(0.01, "share of the prunable weights reset in one search", flag="--subset")
+    eval_batch: int = opt(512, "validation samples that measure a search")
+    start_fraction: float = opt(0.0, "begin searching after this share of training", flag="--search-start")
+    every: int = opt(4, "search after every n-th optimizer step (K subsets in one batched pass)", flag="--search-every")
+    seed: int = opt(0, "seed of the searches' random subsets (CLI default: the same as --seed)", flag="--scoring-seed")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.subset_fraction <= 1.0:
             raise ValueError("subset_fraction must be in (0, 1]")
         if self.searches_per_step < 0 or self.every < 1 or self.eval_batch < 1:
             raise ValueError("searches_per_step >= 0, every >= 1 and eval_batch >= 1 are required")
+
+
+SECTIONS = {"dataset": DatasetConfig, "model": ModelConfig, "train": TrainConfig, "scoring": ScoringConfig}
 
 
 @dataclass
@@ -75,12 +87,7 @@ class RunConfig:
             known = {f.name for f in fields(kind)}
             return kind(**{k: v for k, v in (values or {}).items() if k in known})
 
-        return cls(
-            dataset=build(DatasetConfig, d.get("dataset")),
-            model=build(ModelConfig, d.get("model")),
-            train=build(TrainConfig, d.get("train")),
-            scoring=build(ScoringConfig, d.get("scoring")),
-        )
+        return cls(**{name: build(kind, d.get(name)) for name, kind in SECTIONS.items()})
 
     def digest(self) -> str:
         """Short hash naming these settings, so the same settings find the same run."""

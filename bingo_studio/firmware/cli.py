@@ -325,7 +325,7 @@ def cmd_export(a: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    from bingo_studio.cli import parse_accuracy
+    from bingo_studio.cli_options import parse_accuracy
 
     def common(p: argparse.ArgumentParser, offline_help: str) -> None:
         p.add_argument("dir", help="firmware project folder (from 'export')")

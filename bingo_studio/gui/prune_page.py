@@ -34,6 +34,7 @@ from bingo_studio.gui.compare_view import CompareView
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import make_plot
 from bingo_studio.gui.workers import run_task
+from bingo_studio.pruning.floor import floor_for
 from bingo_studio.pruning.grid import plan_with_grid
 
 SLIDER_STEPS = 1000  # 0.1% of accuracy per slider step
@@ -197,7 +198,7 @@ class PrunePage(QWidget):
         )
         self._enable(True)
         saved = self.studio.floor
-        floor = saved if 0 < saved <= 1 else max(0.0, plan.dense_val_accuracy - 0.02)
+        floor = saved if 0 < saved <= 1 else floor_for(plan.dense_val_accuracy)
         self.set_floor(floor)
         self._update()
 
