@@ -1,7 +1,7 @@
 """The lottery-ticket search: reset random weight subsets in a throw-away evaluation.
 
-After each optimizer step BINGO resets K random subsets of the prunable weights to their
-initial values (or to zero) and measures the model on a validation batch. Only the subset's
+After every n-th optimizer step (ScoringConfig.every, times the estimator's own stride) BINGO
+resets K random subsets of the prunable weights to their initial values (or to zero) and measures the model on a validation batch. Only the subset's
 weights change, so each reset copy differs from the real model by a sparse delta: we run the
 real model once and add each subset's delta as a gather + index_add, evaluating all K copies in
 one batched pass instead of K forwards of the whole network.

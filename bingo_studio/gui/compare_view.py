@@ -6,7 +6,6 @@ Outputs: ``task_finished`` signal; ``rows`` holds the comparison's table rows (d
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import asdict
 
 import pyqtgraph as pg
@@ -25,10 +24,6 @@ from PySide6.QtWidgets import (
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import LAYER_COLORS, make_plot
 from bingo_studio.gui.workers import run_task
-
-
-def compare_available() -> bool:
-    return importlib.util.find_spec("bingo_studio.compare") is not None
 
 
 class CompareView(QWidget):
@@ -76,9 +71,6 @@ class CompareView(QWidget):
         self._show(False)
 
     def start(self) -> None:
-        if not compare_available():
-            self.status.setText("The method comparison is not part of this build yet.")
-            return
         if self.studio.run is None:
             self.status.setText("Train a model first.")
             return

@@ -37,8 +37,6 @@ class RunEstimator(PruningMethod):
 
 
 class PaperEstimator(PruningMethod):
-    order: str = "intent"
-
     def importance(self, run, order: str = "intent", seed: int = 0):
         if run.config.scoring.estimator != "paper":
             raise UserError(
