@@ -2,9 +2,10 @@
 
 After every n-th optimizer step (ScoringConfig.every, times the estimator's own stride) BINGO
 resets K random subsets of the prunable weights to their initial values (or to zero) and
-measures the model on a validation batch. Only the subset's weights change, so each reset copy differs from the real model by a sparse delta: we run the
-real model once and add each subset's delta as a gather + index_add, evaluating all K copies in
-one batched pass instead of K forwards of the whole network.
+measures the model on a validation batch. Only the subset's weights change, so each reset copy
+differs from the real model by a sparse delta: we run the real model once and add each subset's
+delta as a gather + index_add, evaluating all K copies in one batched pass instead of K forwards
+of the whole network.
 """
 
 from __future__ import annotations
