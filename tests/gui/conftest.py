@@ -4,7 +4,7 @@ temporary folders, and one small trained digits run for the tests that start aft
 from __future__ import annotations
 
 import pytest
-from gui_waits import LONG
+from gui_waits import wait_until
 from PySide6.QtCore import QSettings
 
 from bingo_studio.config import RunConfig, ScoringConfig, TrainConfig
@@ -31,7 +31,7 @@ def window(qtbot, tmp_path, monkeypatch, pio_core):
     w.confirm_close = False
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.studio.dataset is not None, timeout=LONG)
+    wait_until(lambda: w.studio.dataset is not None)
     yield w
     w.shutdown()
 

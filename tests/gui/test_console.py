@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tty
 
-from gui_waits import LONG
+from gui_waits import wait_until
 
 from bingo_studio.gui.console_page import MAX_LINES, plotter_values
 
@@ -30,28 +30,28 @@ def test_flood_is_capped_plotted_and_unplug_is_reported(qtbot, window):
     master, slave, port = _pty()
     try:
         cp.connect_port(port)
-        qtbot.waitUntil(lambda: cp.connect_button.text() == "Disconnect", timeout=LONG)
+        wait_until(lambda: cp.connect_button.text() == "Disconnect")
         assert cp.testset_button.isEnabled()
 
         lines = "".join(f"a:{i} b:{2 * i}\n" for i in range(30))
         os.write(master, lines.encode())
-        qtbot.waitUntil(lambda: len(cp.plotted().get("a", [])) == 30, timeout=LONG)
+        wait_until(lambda: len(cp.plotted().get("a", [])) == 30)
         assert cp.plotted()["b"][-1] == 58.0
 
         # a flood much larger than the transcript keeps: the window keeps up and stays capped
         chunk = b"".join(b"flood line %06d\n" % i for i in range(4000))
         for _ in range(10):
             os.write(master, chunk)
-        qtbot.waitUntil(lambda: "flood line 003999" in cp.transcript.toPlainText()[-200:], timeout=LONG)
+        wait_until(lambda: "flood line 003999" in cp.transcript.toPlainText()[-200:])
         assert cp.transcript.blockCount() <= MAX_LINES
 
         cp.line.setText("hello board")
         cp._send_line()
         got = bytearray()
-        qtbot.waitUntil(lambda: got.extend(_read(master)) or b"hello board\n" in got, timeout=LONG)
+        wait_until(lambda: got.extend(_read(master)) or b"hello board\n" in got)
     finally:
         os.close(master)  # the device disappears
-    qtbot.waitUntil(lambda: cp.connect_button.text() == "Connect", timeout=LONG)
+    wait_until(lambda: cp.connect_button.text() == "Connect")
     assert "Lost the connection" in cp.message.text()
     os.close(slave)
 
@@ -66,5 +66,5 @@ def _read(fd: int) -> bytes:
 def test_connect_to_a_missing_port_is_a_message(qtbot, window):
     cp = window.console_page
     cp.connect_port("/dev/ttyBINGO_NOPE")
-    qtbot.waitUntil(lambda: "Cannot open /dev/ttyBINGO_NOPE" in cp.message.text(), timeout=LONG)
+    wait_until(lambda: "Cannot open /dev/ttyBINGO_NOPE" in cp.message.text())
     assert cp.connect_button.isEnabled() and cp.connect_button.text() == "Connect"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from gui_waits import LONG, wait_plan
+from gui_waits import LONG, wait_plan, wait_until
 from PySide6.QtCore import Qt
 
 from bingo_studio.firmware.quantize import quantize, reference_predict
@@ -19,7 +19,7 @@ def test_digits_to_simulated_uno(qtbot, window):
     st = w.studio
     assert w.data_page.dataset_box.currentData() == "digits"  # preselected
     assert st.dataset.name == "digits"
-    qtbot.waitUntil(lambda: "parameters" in w.data_page.model_info.text(), timeout=LONG)
+    wait_until(lambda: "parameters" in w.data_page.model_info.text())
     assert "2,778 parameters" in w.data_page.model_info.text()  # 64-32-16-10 with biases
 
     # 2. train, waiting on the worker's signals
@@ -63,7 +63,7 @@ def test_digits_to_simulated_uno(qtbot, window):
     w.tabs.setCurrentIndex(3)
     w.deploy_page.select_board("sim")
     qtbot.mouseClick(w.deploy_page.flash_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not w.deploy_page.busy(), timeout=LONG)
+    wait_until(lambda: not w.deploy_page.busy())
     assert st.simulator is not None, w.deploy_page.message
     assert "Flash:" in w.deploy_page.log.toPlainText()  # PlatformIO's own size report, streamed
     mask = load_tensors(st.run.path / "mask.pt")
@@ -77,9 +77,9 @@ def test_digits_to_simulated_uno(qtbot, window):
     cp = w.console_page
     assert cp.port_box.currentData() == st.simulator.port  # the board just flashed is offered first
     qtbot.mouseClick(cp.connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "ready digits 64" in cp.transcript.toPlainText(), timeout=LONG)
+    wait_until(lambda: "ready digits 64" in cp.transcript.toPlainText())
     qtbot.mouseClick(cp.sample_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: cp.last_sample is not None, timeout=LONG)
+    wait_until(lambda: cp.last_sample is not None)
     s = cp.last_sample
     assert s["cls"] == s["host"]  # the board and this computer agree on the sample
     assert "true label" in cp.sample_result.text()
@@ -96,6 +96,6 @@ def test_digits_to_simulated_uno(qtbot, window):
 
     # unplugging the board mid-session: a message, and Connect is offered again
     st.simulator.close()
-    qtbot.waitUntil(lambda: cp.connect_button.text() == "Connect", timeout=LONG)
+    wait_until(lambda: cp.connect_button.text() == "Connect")
     assert "Lost the connection" in cp.message.text()
     assert cp.connect_button.isEnabled() and not cp.testset_button.isEnabled()

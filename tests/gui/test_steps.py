@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from gui_waits import LONG, wait_plan
+from gui_waits import LONG, wait_plan, wait_until
 from PySide6.QtCore import Qt
 
 from bingo_studio.firmware.ports import DetectedBoard
@@ -14,7 +14,7 @@ def test_cancel_training_keeps_finished_epochs(qtbot, window):
     w.train_page.epochs.setValue(40)
     qtbot.mouseClick(w.train_page.train_button, Qt.MouseButton.LeftButton)
     assert w.train_page.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: len(w.train_page.history) >= 1, timeout=LONG)  # first epoch's signal
+    wait_until(lambda: len(w.train_page.history) >= 1)  # first epoch's signal
     with qtbot.waitSignal(w.studio.run_changed, timeout=LONG):
         qtbot.mouseClick(w.train_page.cancel_button, Qt.MouseButton.LeftButton)
     run = w.studio.run
@@ -31,7 +31,7 @@ def test_cancel_before_the_first_epoch_keeps_nothing(qtbot, window):
     w.train_page.epochs.setValue(40)
     w.train_page.start()
     w.train_page.cancel()
-    qtbot.waitUntil(lambda: w.train_page.train_button.isEnabled(), timeout=LONG)
+    wait_until(lambda: w.train_page.train_button.isEnabled())
     assert w.studio.run is None
     assert "nothing to keep" in w.train_page.status.text()
 
@@ -43,7 +43,7 @@ def test_csv_errors_shown_inline_with_row_and_column(qtbot, window, tmp_path):
     rows[4] = "3,oops,x"  # spreadsheet row 5
     bad.write_text("\n".join(rows) + "\n")
     w.data_page.set_csv(str(bad))
-    qtbot.waitUntil(lambda: "oops" in w.data_page.csv_errors.text(), timeout=LONG)
+    wait_until(lambda: "oops" in w.data_page.csv_errors.text())
     text = w.data_page.csv_errors.text()
     assert "row 5" in text and "'b'" in text
     assert w.data_page.preview.rowCount() > 0 and w.data_page.preview.columnCount() == 3
@@ -65,10 +65,10 @@ def test_usb_board_recognised_and_unplugged_port_explained(qtbot, window, small_
     w = window
     dp = w.deploy_page
     fake = DetectedBoard("/dev/ttyBINGO_GONE", "Arduino Uno", 0x2341, 0x0043, candidates=["uno"])
-    qtbot.waitUntil(lambda: not dp.polling(), timeout=LONG)
+    wait_until(lambda: not dp.polling())
     dp.list_boards = lambda **_kw: [fake]
     dp.poll_ports()
-    qtbot.waitUntil(lambda: dp.port_box.findData("/dev/ttyBINGO_GONE") == 0, timeout=LONG)
+    wait_until(lambda: dp.port_box.findData("/dev/ttyBINGO_GONE") == 0)
     assert dp.port_box.count() == 1
     assert "Arduino Uno" in dp.port_box.itemText(0) and "2341:0043" in dp.port_box.itemText(0)
     assert dp.board() == "uno"  # picked for the user from the USB ids
@@ -78,7 +78,7 @@ def test_usb_board_recognised_and_unplugged_port_explained(qtbot, window, small_
     w.studio.set_run(small_run)
     wait_plan(qtbot, w)
     qtbot.mouseClick(dp.flash_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dp.busy(), timeout=LONG)
+    wait_until(lambda: not dp.busy())
     assert "/dev/ttyBINGO_GONE" in dp.message and "plugged in" in dp.message, dp.message
     assert "full log" in dp.message
     log = dp.log.toPlainText()
@@ -89,10 +89,10 @@ def test_usb_board_recognised_and_unplugged_port_explained(qtbot, window, small_
 def test_flash_without_a_board_says_so(qtbot, window, small_run):
     w = window
     dp = w.deploy_page
-    qtbot.waitUntil(lambda: not dp.polling(), timeout=LONG)
+    wait_until(lambda: not dp.polling())
     dp.list_boards = lambda **_kw: []
     dp.poll_ports()
-    qtbot.waitUntil(lambda: "No board plugged in" in dp.detected.text(), timeout=LONG)
+    wait_until(lambda: "No board plugged in" in dp.detected.text())
     dp.select_board("uno")
     w.studio.set_run(small_run)
     wait_plan(qtbot, w)
@@ -115,7 +115,7 @@ def test_esp32_build_without_network_is_explained(qtbot, window, small_run, tmp_
     w.studio.set_run(small_run)
     wait_plan(qtbot, w)
     dp.start("build")
-    qtbot.waitUntil(lambda: not dp.busy(), timeout=LONG)
+    wait_until(lambda: not dp.busy())
     assert "download" in dp.message and "network" in dp.message, dp.message
     assert dp.log.toPlainText().strip()
 
@@ -184,7 +184,7 @@ def test_custom_hidden_layers_resize_the_model_or_explain(qtbot, window):
     dp.hidden_edit.setText("8")
     dp.hidden_edit.editingFinished.emit()
     assert dp.preset_box.currentData() == "custom"
-    qtbot.waitUntil(lambda: "610 parameters" in dp.model_info.text(), timeout=LONG)  # 64*8+8 + 8*10+10
+    wait_until(lambda: "610 parameters" in dp.model_info.text())  # 64*8+8 + 8*10+10
     assert w.studio.config.model.hidden == [8]
     dp.hidden_edit.setText("8,x")
     dp.hidden_edit.editingFinished.emit()
@@ -196,11 +196,11 @@ def test_custom_hidden_layers_resize_the_model_or_explain(qtbot, window):
 
 def test_layer_family_reaches_the_config_and_shrinks_binary_firmware(qtbot, window):
     dp = window.data_page
-    qtbot.waitUntil(lambda: "parameters" in dp.model_info.text(), timeout=LONG)
+    wait_until(lambda: "parameters" in dp.model_info.text())
     dense_flash = dp.sizes[1].model_flash
     dp.family_box.setCurrentIndex(dp.family_box.findData("binary"))
     assert window.studio.config.model.family == "binary"
-    qtbot.waitUntil(lambda: dp.sizes[1].model_flash < dense_flash, timeout=LONG)  # 1 bit instead of 8
+    wait_until(lambda: dp.sizes[1].model_flash < dense_flash)  # 1 bit instead of 8
     dp.family_box.setCurrentIndex(dp.family_box.findData("mam"))
     assert dp.model_config().family == "mam"
     assert dp.state()["family"] == "mam"
