@@ -58,11 +58,15 @@ def test_app_main_opens_the_window_and_returns(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(studio_mod, "autosave_root", lambda: tmp_path / "autosave")
     seen = []
 
-    def check_and_quit():
+    def check_and_quit():  # polls: the splash paints first, the window comes after the engine's imports
         seen.extend(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
-        QApplication.instance().exit(0)
+        if seen:
+            timer.stop()
+            QApplication.instance().exit(0)
 
-    QTimer.singleShot(300, check_and_quit)
+    timer = QTimer()
+    timer.timeout.connect(check_and_quit)
+    timer.start(100)
     assert app.main(["bingo-studio"]) == 0
     assert seen and seen[-1].width() == 1280
     for w in seen:
