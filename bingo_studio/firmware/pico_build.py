@@ -1,0 +1,98 @@
+"""Build the generated model for the simulated Pico: Debian's arm-none-eabi-gcc, no SDK.
+
+The generated model and line protocol are linked with the project's bare-metal RP2040 runtime
+(firmware_templates/pico/: boot2, vector table, UART0, timer) into an ELF, a flash image (.bin,
+starting at 0x10000000 with the boot2 and its CRC) and a .uf2 for the BOOTSEL drive. The same
+image runs in rp2040js (simulated_pico.py); its sizes are measured, not estimated.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bingo_studio.errors import UserError
+from bingo_studio.firmware import uf2
+from bingo_studio.firmware.codegen import write_sources
+from bingo_studio.package_data import templates_dir
+
+RUNTIME_DIR = templates_dir() / "pico"
+PICO_HZ = 125_000_000  # the simulator's clock, and the SDK's default clk_sys
+BOOT2_SIZE = 256
+MARK_ADDR = 0x4005800C  # watchdog SCRATCH0: the simulator watches stores here (see run_image.mjs)
+CFLAGS = [
+    "-mcpu=cortex-m0plus", "-mthumb", "-Os", "-std=c99", "-Wall", "-Wextra", "-Werror",
+    "-ffunction-sections", "-fdata-sections", f"-DBINGO_MARK_ADDR=0x{MARK_ADDR:08X}u",
+]
+LDFLAGS = ["-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"]
+
+
+@dataclass
+class PicoBuild:
+    elf: Path
+    bin: Path
+    uf2: Path
+    flash_bytes: int  # text + data: what the image takes in flash
+    ram_bytes: int  # data + bss: static RAM (the stack comes on top)
+
+
+def boot2_crc(data: bytes) -> int:
+    """CRC32 as the RP2040's boot ROM checks boot2: poly 0x04C11DB7, MSB first, init 0xFFFFFFFF, no final xor."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
+            crc &= 0xFFFFFFFF
+    return crc
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise UserError(f"The Pico build needs {name}: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    return path
+
+
+def _run(cmd: list[str], what: str) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise UserError(f"{what} failed: {(proc.stderr or proc.stdout).strip()[:2000]}")
+    return proc.stdout
+
+
+def build_sources(src: Path | str, out_dir: Path | str, name: str = "bingo_pico") -> PicoBuild:
+    """Compile and link a folder holding bingo_model.c/.h and bingo_protocol.c/.h."""
+    src, out = Path(src), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cc = _tool("arm-none-eabi-gcc")
+    elf = out / f"{name}.elf"
+    sources = [src / "bingo_model.c", src / "bingo_protocol.c", RUNTIME_DIR / "pico_runtime.c", RUNTIME_DIR / "boot2.S"]
+    _run(
+        [cc, *CFLAGS, f"-I{src}", *map(str, sources), "-T", str(RUNTIME_DIR / "pico.ld"), *LDFLAGS,
+         "-o", str(elf), "-lm", "-lgcc"],
+        "Building for the Pico (arm-none-eabi-gcc)",
+    )
+    raw = out / f"{name}.bin.tmp"
+    _run([_tool("arm-none-eabi-objcopy"), "-O", "binary", str(elf), str(raw)], "arm-none-eabi-objcopy")
+    image = bytearray(raw.read_bytes())
+    raw.unlink()
+    if len(image) < BOOT2_SIZE:
+        raise UserError("The Pico image is shorter than its boot2: the runtime did not link")
+    image[BOOT2_SIZE - 4 : BOOT2_SIZE] = boot2_crc(bytes(image[: BOOT2_SIZE - 4])).to_bytes(4, "little")
+    binary = out / f"{name}.bin"
+    binary.write_bytes(bytes(image))
+    uf2_path = out / f"{name}.uf2"
+    uf2_path.write_bytes(uf2.to_uf2(bytes(image)))
+    text, data, bss = (int(v) for v in _run([_tool("arm-none-eabi-size"), str(elf)], "arm-none-eabi-size")
+                       .splitlines()[1].split()[:3])
+    return PicoBuild(elf, binary, uf2_path, text + data, data + bss)
+
+
+def build_model(model, out_dir: Path | str, fmt: str = "int8", scales: str = "layer") -> PicoBuild:
+    """Generate the C for ``model`` (a FirmwareModel or QModel) into out_dir/src and build it."""
+    out = Path(out_dir)
+    write_sources(model, out / "src", fmt=fmt, scales=scales, main=False)
+    return build_sources(out / "src", out)
