@@ -1,0 +1,47 @@
+"""`bingo-studio simulate DIR --board pico`: an exported project built for and run on the simulated Pico."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+
+from uno_sketches import digits_run, session_dir
+
+from bingo_studio.firmware import cli
+from bingo_studio.firmware.quantize import quantize, reference_predict
+from bingo_studio.runs import load_run
+
+
+def run_cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="bingo-studio")
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(list(argv))
+    return args.func(args)
+
+
+def pico_project():
+    return cli.export_run(digits_run(), "pico", session_dir() / "digits-pico").project_dir
+
+
+def test_simulate_pico_answers_the_runs_test_split(capsys):
+    project = pico_project()
+    assert run_cli("simulate", str(project), "--board", "pico", "--test-set", str(digits_run()), "--limit", "40") == 0
+    out = capsys.readouterr().out
+    ds = load_run(digits_run()).get_dataset()
+    expected = reference_predict(quantize(cli.firmware_model_for_run(digits_run()), "int8"), ds.x_test[:40])
+    m = re.search(r"simulated Pico \(digits\): (\d+)/40 correct", out)
+    assert m and int(m.group(1)) == int((expected == ds.y_test[:40]).sum())
+    assert re.search(r"cycles per inference: mean [\d,]+ \(min [\d,]+, max [\d,]+\) = [\d.]+ ms at 125 MHz", out)
+    assert (project / ".pio" / "build" / "pico-sim" / "bingo_pico.uf2").is_file()
+
+
+def test_simulate_pico_console(monkeypatch, capsys):
+    row = load_run(digits_run()).get_dataset().x_test[0]
+    monkeypatch.setattr("sys.stdin", io.StringIO(",".join(f"{v:g}" for v in row) + "\ninfo\n1,2\n"))
+    assert run_cli("simulate", str(pico_project()), "--board", "pico") == 0
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
+    assert out[0] == "ready digits 64"
+    assert out[1].startswith("pred ") and out[2].startswith("info model=digits") and out[3].startswith("err ")
+    assert re.search(r"\[sim\] inference: [\d,]+ cycles = [\d,]+ us at 125 MHz", captured.err)
