@@ -96,6 +96,39 @@ def copy_to_drive(uf2_path: Path | str, drive: Path | str) -> Path:
     return target
 
 
+def uf2_for_build(firmware: Path | str) -> Path:
+    """A .uf2 for a built Pico firmware: the .uf2 beside it, else one written from its flash image.
+
+    ``firmware`` is a .uf2, a .bin starting at 0x10000000 (PlatformIO's firmware.bin or the
+    simulated Pico's image, both beginning with boot2), or a folder holding firmware.bin.
+    """
+    path = Path(firmware)
+    if path.is_dir():
+        path = path / "firmware.bin"
+    if path.suffix == ".uf2" and path.is_file():
+        return path
+    if path.with_suffix(".uf2").is_file() and (
+        not path.is_file() or path.with_suffix(".uf2").stat().st_mtime >= path.stat().st_mtime
+    ):
+        return path.with_suffix(".uf2")
+    if not path.is_file():
+        raise UserError(f"No Pico firmware at {path}: build it first")
+    target = path.with_suffix(".uf2")
+    target.write_bytes(to_uf2(path.read_bytes()))
+    return target
+
+
+def flash_bootsel(firmware: Path | str, drives: list[Path] | None = None) -> Path | None:
+    """Copy the firmware's .uf2 onto the one Pico in BOOTSEL mode; None when no such drive is mounted
+    (the caller then uploads with PlatformIO instead). Returns the file written on the drive."""
+    found = find_bootsel_drives(drives)
+    if not found:
+        return None
+    if len(found) > 1:
+        raise UserError(f"{len(found)} Picos are in BOOTSEL mode ({', '.join(map(str, found))}): unplug all but one")
+    return copy_to_drive(uf2_for_build(firmware), found[0])
+
+
 BOOTSEL_HELP = (
     "To flash a Pico without PlatformIO: unplug it, hold its BOOTSEL button while plugging it back "
     "in, then release; it appears as a drive named RPI-RP2 and the .uf2 file is copied onto it."

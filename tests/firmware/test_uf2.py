@@ -53,3 +53,22 @@ def test_bootsel_drive_found_by_its_info_file_and_copied_to(tmp_path):
     assert uf2.copy_to_drive(firmware, pico).read_bytes() == firmware.read_bytes()
     with pytest.raises(UserError, match="BOOTSEL"):
         uf2.copy_to_drive(firmware, other)
+
+
+def test_flash_copies_a_build_to_the_one_bootsel_drive_or_reports_none(tmp_path):
+    build = tmp_path / "build"
+    build.mkdir()
+    image = bytes(range(256)) * 5
+    (build / "firmware.bin").write_bytes(image)
+    assert uf2.flash_bootsel(build, drives=[]) is None  # no Pico in BOOTSEL mode: PlatformIO uploads
+    drive = tmp_path / "RPI-RP2"
+    drive.mkdir()
+    (drive / "INFO_UF2.TXT").write_text("Board-ID: RPI-RP2\n")
+    written = uf2.flash_bootsel(build, drives=[drive])
+    assert written == drive / "firmware.uf2"
+    assert written.read_bytes() == uf2.to_uf2(image)  # the project's writer made it from firmware.bin
+    second = tmp_path / "RPI-RP2 (2)"
+    second.mkdir()
+    (second / "INFO_UF2.TXT").write_text("Board-ID: RPI-RP2\n")
+    with pytest.raises(UserError, match="unplug all but one"):
+        uf2.flash_bootsel(build, drives=[drive, second])
