@@ -143,6 +143,7 @@ def cmd_boards(a: argparse.Namespace) -> int:
     if others:
         print(f"Other serial ports (not USB): {', '.join(others)}")
     print("Simulated Uno: always available (bingo-studio simulate DIR)")
+    print("Simulated Pico: bingo-studio simulate DIR --board pico (needs Node and rp2040js: ./dev.sh setup)")
     return 0
 
 

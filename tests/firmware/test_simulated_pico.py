@@ -83,3 +83,16 @@ def test_not_a_pico_image_is_refused(tmp_path):
         SimulatedPico(bogus)
     with pytest.raises(UserError, match="No firmware"):
         SimulatedPico(tmp_path / "missing.bin")
+
+
+def test_missing_node_or_emulator_says_how_to_install(tmp_path, monkeypatch):
+    from bingo_studio.firmware import simulated_pico
+
+    monkeypatch.delenv("BINGO_RP2040JS", raising=False)
+    monkeypatch.setattr(simulated_pico, "RP2040_DIR", tmp_path)
+    with pytest.raises(UserError, match="rp2040js emulator, which is not installed: .*npm ci"):
+        simulated_pico.find_rp2040js()
+    monkeypatch.delenv("BINGO_NODE", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(UserError, match="needs Node.js: install Node"):
+        simulated_pico.find_node()
