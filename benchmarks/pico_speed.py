@@ -28,17 +28,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bingo_studio.config import DatasetConfig, ModelConfig  # noqa: E402
 from bingo_studio.data import load_dataset  # noqa: E402
-from bingo_studio.firmware.pico_build import PICO_HZ, build_model  # noqa: E402
+from bingo_studio.firmware.pico_build import PICO_HZ, build_for_pico  # noqa: E402
 from bingo_studio.firmware.quantize import quantize, reference_predict  # noqa: E402
 from bingo_studio.firmware.simulated_pico import SimulatedPico  # noqa: E402
 from bingo_studio.firmware.simulator import ask, format_features, wait_ready  # noqa: E402
 from bingo_studio.firmware.spec import FirmwareModel  # noqa: E402
-from bingo_studio.models import build_model as build_torch_model  # noqa: E402
+from bingo_studio.models import build_model  # noqa: E402
 
 
 def train_pruned(ds, hidden, sparsity, epochs, seed=0):
     torch.manual_seed(seed)
-    model = build_torch_model(ModelConfig(preset="custom", hidden=hidden), ds.n_features, ds.n_classes)
+    model = build_model(ModelConfig(preset="custom", hidden=hidden), ds.n_features, ds.n_classes)
     x, y = ds.tensors("train")
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     linears = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
@@ -65,7 +65,7 @@ def train_pruned(ds, hidden, sparsity, epochs, seed=0):
 def measure(name, ds, hidden, sparsity, epochs, limit, work: Path) -> dict:
     model, masks = train_pruned(ds, hidden, sparsity, epochs)
     q = quantize(FirmwareModel.from_torch(model, ds, masks, name=name))
-    build = build_model(q, work / name)
+    build = build_for_pico(q, work / name)
     x = ds.x_test[:limit] if limit else ds.x_test
     start = time.perf_counter()
     with SimulatedPico(build.bin) as sim, serial.Serial(sim.port, 115200, timeout=10) as ser:

@@ -110,7 +110,7 @@ def build_sources(src: Path | str, out_dir: Path | str, name: str = "bingo_pico"
     return PicoBuild(elf, binary, uf2_path, text + data, data + bss)
 
 
-def build_model(model, out_dir: Path | str, fmt: str = "int8", scales: str = "layer") -> PicoBuild:
+def build_for_pico(model, out_dir: Path | str, fmt: str = "int8", scales: str = "layer") -> PicoBuild:
     """Generate the C for ``model`` (a FirmwareModel or QModel) into out_dir/src and build it."""
     out = Path(out_dir)
     write_sources(model, out / "src", fmt=fmt, scales=scales, main=False)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bingo_studio.firmware.pico_build import build_model, predicted_size
+from bingo_studio.firmware.pico_build import build_for_pico, predicted_size
 from bingo_studio.firmware.quantize import quantize
 
 
 @pytest.mark.parametrize("fmt", ["int8", "float32"])
 def test_predicted_flash_and_ram_match_the_build(tmp_path, digits_model, fmt):
     q = quantize(digits_model, fmt)
-    build = build_model(q, tmp_path)
+    build = build_for_pico(q, tmp_path)
     flash, ram = predicted_size(q)
     assert abs(flash - build.flash_bytes) <= 64, (flash, build.flash_bytes)
     assert ram == build.ram_bytes

@@ -16,11 +16,18 @@ from bingo_studio.config import DatasetConfig
 from bingo_studio.data import load_dataset
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import uf2
-from bingo_studio.firmware.pico_build import BOOT2_SIZE, boot2_crc, build_model
+from bingo_studio.firmware.pico_build import BOOT2_SIZE, boot2_crc, build_for_pico
 from bingo_studio.firmware.quantize import quantize, reference_predict
 from bingo_studio.firmware.simulated_pico import SimulatedPico
 from bingo_studio.firmware.simulator import ask, format_features, wait_ready
 from bingo_studio.firmware.spec import FirmwareModel
+
+
+@pytest.fixture(scope="module")
+def digits_pico(tmp_path_factory, digits_model):
+    """(QModel, PicoBuild) of the pruned digits model, int8."""
+    q = quantize(digits_model)
+    return q, build_for_pico(q, tmp_path_factory.mktemp("digits-pico"))
 
 
 def run_on_pico(build, x: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -34,16 +41,15 @@ def run_on_pico(build, x: np.ndarray) -> tuple[np.ndarray, list[int]]:
     return np.array([r.cls for r in replies]), cycles
 
 
-def test_pruned_digits_whole_test_split_equals_reference(tmp_path, digits, digits_model):
-    q = quantize(digits_model)
-    build = build_model(q, tmp_path)
+def test_pruned_digits_whole_test_split_equals_reference(digits, digits_pico):
+    q, build = digits_pico
     pred, cycles = run_on_pico(build, digits.x_test)
     assert np.array_equal(pred, reference_predict(q, digits.x_test))
     assert len(cycles) == len(digits.x_test) and min(cycles) > 0
 
 
-def test_image_boots_like_a_pico_would_and_uf2_carries_it(tmp_path, digits_model):
-    build = build_model(quantize(digits_model), tmp_path)
+def test_image_boots_like_a_pico_would_and_uf2_carries_it(digits_pico):
+    build = digits_pico[1]
     image = build.bin.read_bytes()
     assert int.from_bytes(image[BOOT2_SIZE - 4 : BOOT2_SIZE], "little") == boot2_crc(image[: BOOT2_SIZE - 4])
     data = build.uf2.read_bytes()
@@ -53,8 +59,8 @@ def test_image_boots_like_a_pico_would_and_uf2_carries_it(tmp_path, digits_model
     assert 0 < build.ram_bytes < build.flash_bytes <= len(image)
 
 
-def test_protocol_errors_and_info_on_the_pico(tmp_path, digits, digits_model):
-    build = build_model(quantize(digits_model), tmp_path)
+def test_protocol_errors_and_info_on_the_pico(digits, digits_pico):
+    build = digits_pico[1]
     with SimulatedPico(build.bin) as sim, serial.Serial(sim.port, 115200, timeout=10) as ser:
         assert wait_ready(ser) == ("digits-80", 64)
         assert ask(ser, "1,2,3").error == "too few values, got 3, expected 64"
@@ -69,7 +75,7 @@ def test_pruned_mnist_5k_answers_like_the_reference(tmp_path):
     mnist = load_dataset(DatasetConfig(name="mnist-5k"))
     model, masks = train_pruned(mnist, [128, 64], 0.93, epochs=40)
     q = quantize(FirmwareModel.from_torch(model, mnist, masks, name="mnist-93"))
-    build = build_model(q, tmp_path)
+    build = build_for_pico(q, tmp_path)
     x = mnist.x_test[:60]
     pred, cycles = run_on_pico(build, x)
     assert np.array_equal(pred, reference_predict(q, x))
