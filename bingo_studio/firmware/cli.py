@@ -111,10 +111,33 @@ def _pick_port(board_key: str) -> str | None:
     raise UserError(f"Several boards could be the {title} ({ports}): choose one with --port")
 
 
+def _flash_bootsel_pico(a: argparse.Namespace) -> bool:
+    """A Pico in BOOTSEL mode: build, then copy the .uf2 onto its RPI-RP2 drive. False when none is mounted."""
+    from bingo_studio.firmware import uf2
+    from bingo_studio.firmware.platformio import run_build
+
+    drives = uf2.find_bootsel_drives()
+    if not drives:
+        print(f"No Pico in BOOTSEL mode (RPI-RP2 drive): uploading with PlatformIO. {uf2.BOOTSEL_HELP}",
+              file=sys.stderr)
+        return False
+    result = _run_streamed(
+        "build", a.verbose, lambda **kw: run_build(a.dir, "pico", offline=a.offline, core_dir=a.core_dir, **kw)
+    )
+    build_dir = Path(result.firmware).parent if result.firmware else Path(a.dir) / ".pio" / "build" / "pico"
+    written = uf2.flash_bootsel(build_dir, drives)
+    print(f"Flashed Raspberry Pi Pico: copied {written.name} to its BOOTSEL drive {written.parent}")
+    return True
+
+
 def cmd_flash(a: argparse.Namespace) -> int:
     from bingo_studio.firmware.platformio import run_upload
 
     board = get_board(a.board)
+    if board.key == "pico" and not a.port:
+        copied = _flash_bootsel_pico(a)
+        if copied:
+            return 0
     port = a.port or _pick_port(board.key)
     if port:
         print(f"flashing {board.title} on {port}", file=sys.stderr)

@@ -45,3 +45,28 @@ def test_simulate_pico_console(monkeypatch, capsys):
     assert out[0] == "ready digits 64"
     assert out[1].startswith("pred ") and out[2].startswith("info model=digits") and out[3].startswith("err ")
     assert re.search(r"\[sim\] inference: [\d,]+ cycles = [\d,]+ us at 125 MHz", captured.err)
+
+
+def test_flash_pico_copies_the_uf2_to_a_bootsel_drive(tmp_path, monkeypatch, capsys):
+    """PlatformIO's Pico build needs its download and the drive a physical Pico: both stand in here."""
+    from bingo_studio.firmware import platformio, uf2
+    from bingo_studio.firmware.platformio import RunResult
+
+    project = pico_project()
+    image = bytes(range(256)) * 4
+
+    def built(project_dir, board, **kw):
+        out = project / ".pio" / "build" / "pico"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "firmware.bin").write_bytes(image)
+        (out / "firmware.elf").write_bytes(b"\x7fELF")
+        return RunResult(True, "", tmp_path / "build.log", firmware=out / "firmware.elf")
+
+    drive = tmp_path / "RPI-RP2"
+    drive.mkdir()
+    (drive / "INFO_UF2.TXT").write_text("UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n")
+    monkeypatch.setattr(platformio, "run_build", built)
+    monkeypatch.setattr(uf2, "_mount_points", lambda: [tmp_path / "elsewhere", drive])
+    assert run_cli("flash", str(project), "--board", "pico") == 0
+    assert (drive / "firmware.uf2").read_bytes() == uf2.to_uf2(image)
+    assert f"copied firmware.uf2 to its BOOTSEL drive {drive}" in capsys.readouterr().out
