@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import serial
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,8 +29,7 @@ from bingo_studio.config import DatasetConfig, ModelConfig  # noqa: E402
 from bingo_studio.data import load_dataset  # noqa: E402
 from bingo_studio.firmware.pico_build import PICO_HZ, build_for_pico  # noqa: E402
 from bingo_studio.firmware.quantize import quantize, reference_predict  # noqa: E402
-from bingo_studio.firmware.simulated_pico import SimulatedPico  # noqa: E402
-from bingo_studio.firmware.simulator import ask, format_features, wait_ready  # noqa: E402
+from bingo_studio.firmware.simulated_pico import predict_on_pico  # noqa: E402
 from bingo_studio.firmware.spec import FirmwareModel  # noqa: E402
 from bingo_studio.models import build_model  # noqa: E402
 
@@ -68,12 +66,9 @@ def measure(name, ds, hidden, sparsity, epochs, limit, work: Path) -> dict:
     build = build_for_pico(q, work / name)
     x = ds.x_test[:limit] if limit else ds.x_test
     start = time.perf_counter()
-    with SimulatedPico(build.bin) as sim, serial.Serial(sim.port, 115200, timeout=10) as ser:
-        wait_ready(ser, 30)
-        replies = [ask(ser, format_features(row), timeout=60) for row in x]
-        cycles = sim.wait_cycles(len(x), timeout=60)
+    classes, cycles = predict_on_pico(build.bin, x)
     wall = time.perf_counter() - start
-    pred = np.array([r.cls if r.cls is not None else -1 for r in replies])
+    pred = np.array(classes)
     nnz = sum(layer.nnz for layer in q.layers)
     mean = float(np.mean(cycles))
     return {

@@ -84,3 +84,27 @@ class SimulatedPico(SimulatedUno):
 
     def _command(self) -> list[str]:
         return [str(self.harness), str(RUNNER), str(self._rp2040js), str(self.elf_path)]
+
+
+def predict_on_pico(image_path: Path | str, x, timeout: float = 60.0) -> tuple[list[int], list[int]]:
+    """(classes, CPU cycles of each prediction) of the Pico image for raw samples ``x``.
+
+    What the board-fit and latency figures for the Pico are measured with: one line a sample over
+    the simulated serial port; an `err` reply raises (the image and the data do not belong together).
+    """
+    import serial
+
+    from bingo_studio.firmware.simulator import ask, format_features, wait_ready
+
+    with SimulatedPico(image_path) as sim, serial.Serial(sim.port, 115200, timeout=10) as ser:
+        _, n_features = wait_ready(ser, 30)
+        classes = []
+        for i, row in enumerate(x):
+            if len(row) != n_features:
+                raise UserError(f"The Pico image takes {n_features} features, the data has {len(row)}")
+            reply = ask(ser, format_features(row), timeout=timeout)
+            if reply.error:
+                raise UserError(f"The simulated Pico answered sample {i} with: err {reply.error}")
+            classes.append(reply.cls)
+        cycles = sim.wait_cycles(len(classes), timeout=timeout)
+    return classes, cycles[: len(classes)]

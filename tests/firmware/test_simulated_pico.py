@@ -18,7 +18,7 @@ from bingo_studio.errors import UserError
 from bingo_studio.firmware import uf2
 from bingo_studio.firmware.pico_build import BOOT2_SIZE, boot2_crc, build_for_pico
 from bingo_studio.firmware.quantize import quantize, reference_predict
-from bingo_studio.firmware.simulated_pico import SimulatedPico
+from bingo_studio.firmware.simulated_pico import SimulatedPico, predict_on_pico
 from bingo_studio.firmware.simulator import ask, format_features, wait_ready
 from bingo_studio.firmware.spec import FirmwareModel
 
@@ -32,13 +32,8 @@ def digits_pico(tmp_path_factory, digits_model):
 
 def run_on_pico(build, x: np.ndarray) -> tuple[np.ndarray, list[int]]:
     """(classes, cycles of each prediction) for raw samples ``x``."""
-    with SimulatedPico(build.bin) as sim:
-        with serial.Serial(sim.port, 115200, timeout=10) as ser:
-            wait_ready(ser)
-            replies = [ask(ser, format_features(row), timeout=30) for row in x]
-            assert all(not r.error for r in replies), [r.error for r in replies if r.error][:3]
-            cycles = sim.wait_cycles(len(x))
-    return np.array([r.cls for r in replies]), cycles
+    classes, cycles = predict_on_pico(build.bin, x, timeout=30)
+    return np.array(classes), cycles
 
 
 def test_pruned_digits_whole_test_split_equals_reference(digits, digits_pico):
