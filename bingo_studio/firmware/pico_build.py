@@ -1,13 +1,14 @@
 """Build the generated model for the simulated Pico: Debian's arm-none-eabi-gcc, no SDK.
 
 The generated model and line protocol are linked with the project's bare-metal RP2040 runtime
-(firmware_templates/pico/: boot2, vector table, UART0, timer) into an ELF, a flash image (.bin,
+(firmware_templates/pico/: boot2, vector table, USB CDC or UART0, timer) into an ELF, a flash image (.bin,
 starting at 0x10000000 with the boot2 and its CRC) and a .uf2 for the BOOTSEL drive. The same
 image runs in rp2040js (simulated_pico.py); its sizes are measured, not estimated.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from bingo_studio.package_data import templates_dir
 RUNTIME_DIR = templates_dir() / "pico"
 PICO_HZ = 125_000_000  # the simulator's clock, and the SDK's default clk_sys
 BOOT2_SIZE = 256
+SERIAL_PORTS = ("usb", "uart")
 MARK_ADDR = 0x4005800C  # watchdog SCRATCH0: the simulator watches stores here (see run_image.mjs)
 CFLAGS = [
     "-mcpu=cortex-m0plus", "-mthumb", "-Os", "-std=c99", "-Wall", "-Wextra", "-Werror",
@@ -82,15 +84,23 @@ def _run(cmd: list[str], what: str) -> str:
     return proc.stdout
 
 
-def build_sources(src: Path | str, out_dir: Path | str, name: str = "bingo_pico") -> PicoBuild:
-    """Compile and link a folder holding bingo_model.c/.h and bingo_protocol.c/.h."""
+def build_sources(src: Path | str, out_dir: Path | str, name: str = "bingo_pico", serial: str = "usb") -> PicoBuild:
+    """Compile and link a folder holding bingo_model.c/.h and bingo_protocol.c/.h.
+
+    ``serial``: "usb" (the Pico's own USB port, a CDC serial device) or "uart" (UART0 on GP0/GP1).
+    """
+    if serial not in SERIAL_PORTS:
+        raise ValueError(f"serial must be one of {SERIAL_PORTS}")
     src, out = Path(src), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cc = _tool("arm-none-eabi-gcc")
     elf = out / f"{name}.elf"
     sources = [src / "bingo_model.c", src / "bingo_protocol.c", RUNTIME_DIR / "pico_runtime.c", RUNTIME_DIR / "boot2.S"]
+    if serial == "usb":
+        sources.append(RUNTIME_DIR / "pico_usb.c")
     _run(
-        [cc, *CFLAGS, f"-I{src}", *map(str, sources), "-T", str(RUNTIME_DIR / "pico.ld"), *LDFLAGS,
+        [cc, *CFLAGS, *(["-DBINGO_PICO_USB"] if serial == "usb" else []), f"-I{src}", *map(str, sources),
+         "-T", str(RUNTIME_DIR / "pico.ld"), *LDFLAGS,
          "-o", str(elf), "-lm", "-lgcc"],
         "Building for the Pico (arm-none-eabi-gcc)",
     )
@@ -110,8 +120,16 @@ def build_sources(src: Path | str, out_dir: Path | str, name: str = "bingo_pico"
     return PicoBuild(elf, binary, uf2_path, text + data, data + bss)
 
 
-def build_for_pico(model, out_dir: Path | str, fmt: str = "int8", scales: str = "layer") -> PicoBuild:
+def build_for_pico(
+    model, out_dir: Path | str, fmt: str = "int8", scales: str = "layer", serial: str = "usb"
+) -> PicoBuild:
     """Generate the C for ``model`` (a FirmwareModel or QModel) into out_dir/src and build it."""
     out = Path(out_dir)
     write_sources(model, out / "src", fmt=fmt, scales=scales, main=False)
-    return build_sources(out / "src", out)
+    return build_sources(out / "src", out, serial=serial)
+
+
+def serial_of_image(image: bytes) -> str | None:
+    """"usb" or "uart": the serial port a Pico image from build_sources talks on (None: not one of ours)."""
+    m = re.search(rb"bingo-pico-serial=(usb|uart)\0", image)
+    return m.group(1).decode() if m else None

@@ -2,15 +2,17 @@
 
 pico_build.py builds the generated model, the line protocol and the project's runtime into a
 flash image; resources/rp2040/run_image.mjs runs it in rp2040js (Wokwi's RP2040 emulator) with
-UART0 on its stdin/stdout and the CPU cycles of each inference on its stderr. `SimulatedPico`
+its serial port (the emulator's USB CDC host talking to the firmware's USB device, or UART0) on
+its stdin/stdout and the CPU cycles of each inference on its stderr. `SimulatedPico`
 puts that behind a pty exactly as `SimulatedUno` does for simavr, so the protocol client, the CLI
 and the window talk to it like a board at `sim.port`, and `sim.cycles` lists the cycles of each
 prediction (at 125 MHz, the SDK's default clock, one cycle is 8 ns).
 
 Fidelity: the emulator counts the Cortex-M0+'s instruction cycles; it has no flash wait states
 (a real RP2040 runs from flash through a 16 KB cache) and no boot ROM (the image starts at its
-vector table, not through boot2). Bytes enter UART0's 32-byte FIFO while it has room, so none is
-lost; the simulation pauses while the firmware waits for input, and runs as fast as the host can.
+vector table, not through boot2), and its USB moves packets without the bus's timing. Bytes
+enter the port while it has room, so none is lost; the simulation pauses while the firmware waits
+for input, and runs as fast as the host can.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import struct
 from pathlib import Path
 
 from bingo_studio.errors import UserError
-from bingo_studio.firmware.pico_build import BOOT2_SIZE, PICO_HZ
+from bingo_studio.firmware.pico_build import BOOT2_SIZE, PICO_HZ, serial_of_image
 from bingo_studio.firmware.simulator import SimulatedUno
 from bingo_studio.package_data import resources_dir
 
@@ -79,11 +81,13 @@ class SimulatedPico(SimulatedUno):
             self.elf_path = path = path.with_suffix(".bin")
         if not path.is_file():
             raise UserError(f"No firmware at {path}: build the model for the simulated Pico first")
-        if not _vector_table_ok(path):
+        serial = serial_of_image(path.read_bytes())
+        if serial is None or not _vector_table_ok(path):
             raise UserError(f"{path} is not a Pico flash image from BINGO Studio's Pico build")
+        self.serial = serial  # the image's serial port: the Pico's USB (CDC) or UART0
 
     def _command(self) -> list[str]:
-        return [str(self.harness), str(RUNNER), str(self._rp2040js), str(self.elf_path)]
+        return [str(self.harness), str(RUNNER), str(self._rp2040js), str(self.elf_path), self.serial]
 
 
 def predict_on_pico(image_path: Path | str, x, timeout: float = 60.0) -> tuple[list[int], list[int]]:

@@ -5,6 +5,7 @@
  * receive FIFO while the model computes, so no interrupt ever lands inside an inference and the
  * simulator's cycle counts are exact. The protocol marks each stretch of model compute by writing
  * BINGO_MARK_ADDR (a watchdog scratch register the simulator watches; see bingo_protocol.c).
+ * Built with -DBINGO_PICO_USB the serial port is the Pico's own USB (pico_usb.c) instead of UART0.
  *
  * The image also carries a boot2 and sets UART0 up as a real RP2040 needs (peripheral clock from
  * the crystal, 115200 baud on GP0/GP1); that path has not run on a board here. */
@@ -12,6 +13,9 @@
 
 #include "bingo_model.h"
 #include "bingo_protocol.h"
+#ifdef BINGO_PICO_USB
+#include "pico_usb.h"
+#endif
 
 #define REG(addr) (*(volatile uint32_t *)(addr))
 
@@ -45,14 +49,30 @@
 #define UART_FR_RXFE (1u << 4)
 #define UART_FR_TXFF (1u << 5)
 
+#define RESET_PLL_USB (1u << 13)
+#define RESET_USBCTRL (1u << 24)
+#define PLL_USB_BASE 0x4002c000u
+#define PLL_CS (PLL_USB_BASE + 0x0u)
+#define PLL_PWR_CLR (PLL_USB_BASE + 0x3000u + 0x4u)
+#define PLL_FBDIV_INT (PLL_USB_BASE + 0x8u)
+#define PLL_PRIM (PLL_USB_BASE + 0xcu)
+#define PLL_LOCK (1u << 31)
+#define CLK_USB_CTRL (CLOCKS_BASE + 0x54u)
+#define CLK_USB_DIV (CLOCKS_BASE + 0x58u)
+
 #define TIMER_TIMERAWL 0x40054028u
 
 #define XOSC_HZ 12000000u
 #define BAUD 115200u
 
+/* Mark 5 (after the protocol's 1-4): all input so far is handled. The simulator pauses there
+ * until the host sends more; on a board it is a store to a scratch register. */
+#define MARK_WAITING() (REG(BINGO_MARK_ADDR) = 5u)
+
 extern uint32_t __data_start, __data_end, __data_load, __bss_start, __bss_end, __stack_top;
 int main(void);
 
+#ifndef BINGO_PICO_USB
 static void uart_put(void *ctx, char c)
 {
     (void)ctx;
@@ -60,6 +80,34 @@ static void uart_put(void *ctx, char c)
     }
     REG(UART_DR) = (uint8_t)c;
 }
+#else
+static void usb_put(void *ctx, char c)
+{
+    (void)ctx;
+    usb_cdc_putc((uint8_t)c);
+    if (c == '\n') usb_cdc_flush(); /* every reply is one line */
+}
+
+/* clk_usb = 48 MHz from PLL_USB: 12 MHz x 64 = 768 MHz VCO, / 4 / 4 (datasheet 2.18.2) */
+static void usb_clock_init(void)
+{
+    REG(RESETS_RESET_CLR) = RESET_PLL_USB;
+    while (!(REG(RESETS_DONE) & RESET_PLL_USB)) {
+    }
+    REG(PLL_CS) = 1u; /* reference divider 1 */
+    REG(PLL_FBDIV_INT) = 64u;
+    REG(PLL_PWR_CLR) = (1u << 0) | (1u << 5); /* power up the PLL and its VCO */
+    while (!(REG(PLL_CS) & PLL_LOCK)) {
+    }
+    REG(PLL_PRIM) = (4u << 16) | (4u << 12);
+    REG(PLL_PWR_CLR) = 1u << 3; /* power up the post dividers */
+    REG(CLK_USB_DIV) = 1u << 8;
+    REG(CLK_USB_CTRL) = 1u << 11; /* enabled, from PLL_USB */
+    REG(RESETS_RESET_CLR) = RESET_USBCTRL;
+    while (!(REG(RESETS_DONE) & RESET_USBCTRL)) {
+    }
+}
+#endif
 
 static uint32_t clock_us(void) { return REG(TIMER_TIMERAWL); }
 
@@ -87,16 +135,40 @@ static void hardware_init(void)
     REG(IO_BANK0_GPIO_CTRL(1)) = GPIO_FUNC_UART; /* GP1 RX */
 }
 
+/* Which serial port this image talks on, for the simulator to find in the flash image. */
+#ifdef BINGO_PICO_USB
+__attribute__((section(".bingo_tag"), used)) static const char serial_tag[] = "bingo-pico-serial=usb";
+#else
+__attribute__((section(".bingo_tag"), used)) static const char serial_tag[] = "bingo-pico-serial=uart";
+#endif
+
 static bingo_proto_t proto;
 
 int main(void)
 {
     hardware_init();
+#ifdef BINGO_PICO_USB
+    /* the ready line waits until a host opens the port (DTR), as it would be lost before */
+    usb_clock_init();
+    usb_cdc_init();
+    while (!usb_cdc_connected()) usb_cdc_poll();
+    bingo_proto_init(&proto, usb_put, 0, clock_us);
+    bingo_proto_ready(&proto);
+    for (;;) {
+        int c;
+        usb_cdc_poll();
+        c = usb_cdc_getc();
+        if (c >= 0) bingo_proto_byte(&proto, (uint8_t)c);
+        else MARK_WAITING();
+    }
+#else
     bingo_proto_init(&proto, uart_put, 0, clock_us);
     bingo_proto_ready(&proto);
     for (;;) {
         if (!(REG(UART_FR) & UART_FR_RXFE)) bingo_proto_byte(&proto, (uint8_t)REG(UART_DR));
+        else MARK_WAITING();
     }
+#endif
 }
 
 void bingo_reset(void)
