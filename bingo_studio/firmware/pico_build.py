@@ -31,23 +31,23 @@ CFLAGS = [
 LDFLAGS = ["-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections"]
 
 
-# The image without the model (boot2, vectors, runtime, protocol, kernel, newlib-nano and libgcc's
-# soft float): arm-none-eabi-size minus the tables, layer descriptors and text size.py counts, for
-# digits and wine models of 1-2 hidden layers, 0-80% pruned (Debian's arm-none-eabi-gcc 12.2):
-# int8 6,792-6,837 B, float32 6,553-6,622 B; RAM exactly 48 B. tests/firmware/test_pico_size.py
-# re-measures it: a kernel change that moves it fails there, and the figures here are updated.
-IMAGE_OVERHEAD_FLASH = {"int8": 6_830, "float32": 6_620}
-IMAGE_OVERHEAD_RAM = 48
+# The image without the model (boot2, vectors, runtime, serial port, protocol, kernel, newlib-nano
+# and libgcc's soft float): arm-none-eabi-size minus the tables, layer descriptors and text size.py
+# counts, for digits and wine models of 1-2 hidden layers, 0-80% pruned (Debian's arm-none-eabi-gcc
+# 12.2). UART0: int8 6,828-6,873 B, float32 6,589-6,658 B, RAM 48 B; USB adds 1,552 B and 448 B.
+# tests/firmware/test_pico_size.py re-measures it: a kernel change that moves it fails there.
+IMAGE_OVERHEAD_FLASH = {"usb": {"int8": 8_410, "float32": 8_180}, "uart": {"int8": 6_860, "float32": 6_630}}
+IMAGE_OVERHEAD_RAM = {"usb": 496, "uart": 48}
 
 
-def predicted_size(q) -> tuple[int, int]:
-    """(flash, static RAM) bytes of the simulated Pico's image for a QModel, from the size model."""
+def predicted_size(q, serial: str = "usb") -> tuple[int, int]:
+    """(flash, static RAM) bytes of the Pico image for a QModel, from the size model."""
     from bingo_studio.firmware.size import ModelShape, descriptor_bytes, model_ram, size_report
 
     report = size_report(q, boards=())
-    shape = ModelShape.of_qmodel(q)
-    flash = IMAGE_OVERHEAD_FLASH[q.fmt] + report.table_bytes + descriptor_bytes(4) * len(q.layers) + report.text_bytes
-    return flash, IMAGE_OVERHEAD_RAM + model_ram(shape, 4)
+    tables = report.table_bytes + descriptor_bytes(4) * len(q.layers) + report.text_bytes
+    ram = IMAGE_OVERHEAD_RAM[serial] + model_ram(ModelShape.of_qmodel(q), 4)
+    return IMAGE_OVERHEAD_FLASH[serial][q.fmt] + tables, ram
 
 
 @dataclass

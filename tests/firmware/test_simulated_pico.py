@@ -1,5 +1,6 @@
 """The simulated Pico: the generated C built for the Cortex-M0+ with the project's runtime, run in
-rp2040js, answers over its serial port exactly as the Python reference of the same model.
+rp2040js, answers over its serial port (the Pico's USB by default, UART0 on request) exactly as
+the Python reference of the same model.
 
 Needs arm-none-eabi-gcc, Node and rp2040js (./dev.sh setup installs them); without them these
 tests fail with the message saying what to install.
@@ -16,7 +17,7 @@ from bingo_studio.config import DatasetConfig
 from bingo_studio.data import load_dataset
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import uf2
-from bingo_studio.firmware.pico_build import BOOT2_SIZE, boot2_crc, build_for_pico
+from bingo_studio.firmware.pico_build import BOOT2_SIZE, boot2_crc, build_for_pico, serial_of_image
 from bingo_studio.firmware.quantize import quantize, reference_predict
 from bingo_studio.firmware.simulated_pico import SimulatedPico, predict_on_pico
 from bingo_studio.firmware.simulator import ask, format_features, wait_ready
@@ -54,8 +55,12 @@ def test_image_boots_like_a_pico_would_and_uf2_carries_it(digits_pico):
     assert 0 < build.ram_bytes < build.flash_bytes <= len(image)
 
 
-def test_protocol_errors_and_info_on_the_pico(digits, digits_pico):
-    build = digits_pico[1]
+@pytest.mark.parametrize("port", ["usb", "uart"])
+def test_protocol_errors_and_info_on_the_pico(tmp_path, digits, digits_pico, port):
+    q, build = digits_pico
+    if port == "uart":
+        build = build_for_pico(q, tmp_path, serial="uart")
+    assert serial_of_image(build.bin.read_bytes()) == port
     with SimulatedPico(build.bin) as sim, serial.Serial(sim.port, 115200, timeout=10) as ser:
         assert wait_ready(ser) == ("digits-80", 64)
         assert ask(ser, "1,2,3").error == "too few values, got 3, expected 64"
