@@ -121,11 +121,12 @@ def _flash_bootsel_pico(a: argparse.Namespace) -> bool:
         print(f"No Pico in BOOTSEL mode (RPI-RP2 drive): uploading with PlatformIO. {uf2.BOOTSEL_HELP}",
               file=sys.stderr)
         return False
-    result = _run_streamed(
-        "build", a.verbose, lambda **kw: run_build(a.dir, "pico", offline=a.offline, core_dir=a.core_dir, **kw)
-    )
-    build_dir = Path(result.firmware).parent if result.firmware else Path(a.dir) / ".pio" / "build" / "pico"
-    written = uf2.flash_bootsel(build_dir, drives)
+    if a.offline:  # the project's own bare-metal build (USB serial), as the simulated Pico runs it
+        firmware = _pico_image_for(Path(a.dir), a.verbose).with_suffix(".uf2")
+    else:
+        result = _run_streamed("build", a.verbose, lambda **kw: run_build(a.dir, "pico", core_dir=a.core_dir, **kw))
+        firmware = Path(result.firmware).parent if result.firmware else Path(a.dir) / ".pio" / "build" / "pico"
+    written = uf2.flash_bootsel(firmware, drives)
     print(f"Flashed Raspberry Pi Pico: copied {written.name} to its BOOTSEL drive {written.parent}")
     return True
 
@@ -409,7 +410,8 @@ def register(subparsers) -> None:
     b.set_defaults(func=cmd_build)
 
     f = subparsers.add_parser("flash", help="build and upload a firmware project to a board")
-    common(f, "Uno/Nano only: use the system's avr-gcc, Arduino core and avrdude, no downloads")
+    common(f, "Uno/Nano: the system's avr-gcc, Arduino core and avrdude; Pico in BOOTSEL mode: the project's own "
+              "bare-metal build (arm-none-eabi-gcc, USB serial); no downloads")
     f.add_argument("--port", help="serial port (default: the one plugged-in board of that kind)")
     f.set_defaults(func=cmd_flash)
 

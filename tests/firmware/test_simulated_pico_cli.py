@@ -70,3 +70,20 @@ def test_flash_pico_copies_the_uf2_to_a_bootsel_drive(tmp_path, monkeypatch, cap
     assert run_cli("flash", str(project), "--board", "pico") == 0
     assert (drive / "firmware.uf2").read_bytes() == uf2.to_uf2(image)
     assert f"copied firmware.uf2 to its BOOTSEL drive {drive}" in capsys.readouterr().out
+
+
+def test_flash_pico_offline_copies_the_projects_own_build(tmp_path, monkeypatch, capsys):
+    """--offline: the bare-metal image the simulated Pico runs, built here, onto the BOOTSEL drive."""
+    from bingo_studio.firmware import uf2
+    from bingo_studio.firmware.pico_build import serial_of_image
+
+    project = pico_project()
+    drive = tmp_path / "RPI-RP2"
+    drive.mkdir()
+    (drive / "INFO_UF2.TXT").write_text("Board-ID: RPI-RP2\n")
+    monkeypatch.setattr(uf2, "_mount_points", lambda: [drive])
+    assert run_cli("flash", str(project), "--board", "pico", "--offline") == 0
+    copied = (drive / "bingo_pico.uf2").read_bytes()
+    image = (project / ".pio" / "build" / "pico-sim" / "bingo_pico.bin").read_bytes()
+    assert copied == uf2.to_uf2(image) and serial_of_image(image) == "usb"
+    assert "copied bingo_pico.uf2 to its BOOTSEL drive" in capsys.readouterr().out
