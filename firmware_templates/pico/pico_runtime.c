@@ -7,8 +7,9 @@
  * BINGO_MARK_ADDR (a watchdog scratch register the simulator watches; see bingo_protocol.c).
  * Built with -DBINGO_PICO_USB the serial port is the Pico's own USB (pico_usb.c) instead of UART0.
  *
- * The image also carries a boot2 and sets UART0 up as a real RP2040 needs (peripheral clock from
- * the crystal, 115200 baud on GP0/GP1); that path has not run on a board here. */
+ * The image also carries a boot2 and sets the clocks up as a real RP2040 needs (clk_sys 125 MHz
+ * from the crystal through PLL_SYS, clk_peri 12 MHz for UART0 at 115200 baud on GP0/GP1, clk_usb
+ * 48 MHz); that path has only run in the emulator, not on a board. */
 #include <stdint.h>
 
 #include "bingo_model.h"
@@ -49,14 +50,20 @@
 #define UART_FR_RXFE (1u << 4)
 #define UART_FR_TXFF (1u << 5)
 
+#define RESET_PLL_SYS (1u << 12)
 #define RESET_PLL_USB (1u << 13)
 #define RESET_USBCTRL (1u << 24)
+#define PLL_SYS_BASE 0x40028000u
 #define PLL_USB_BASE 0x4002c000u
-#define PLL_CS (PLL_USB_BASE + 0x0u)
-#define PLL_PWR_CLR (PLL_USB_BASE + 0x3000u + 0x4u)
-#define PLL_FBDIV_INT (PLL_USB_BASE + 0x8u)
-#define PLL_PRIM (PLL_USB_BASE + 0xcu)
+#define PLL_CS 0x0u
+#define PLL_PWR_CLR (0x3000u + 0x4u)
+#define PLL_FBDIV_INT 0x8u
+#define PLL_PRIM 0xcu
 #define PLL_LOCK (1u << 31)
+#define CLK_REF_CTRL (CLOCKS_BASE + 0x30u)
+#define CLK_REF_SELECTED (CLOCKS_BASE + 0x38u)
+#define CLK_SYS_CTRL (CLOCKS_BASE + 0x3cu)
+#define CLK_SYS_SELECTED (CLOCKS_BASE + 0x44u)
 #define CLK_USB_CTRL (CLOCKS_BASE + 0x54u)
 #define CLK_USB_DIV (CLOCKS_BASE + 0x58u)
 
@@ -71,6 +78,21 @@
 
 extern uint32_t __data_start, __data_end, __data_load, __bss_start, __bss_end, __stack_top;
 int main(void);
+
+/* A PLL from the 12 MHz crystal: 12 MHz x fbdiv / post1 / post2 (datasheet 2.18.2) */
+static void pll_init(uint32_t base, uint32_t reset, uint32_t fbdiv, uint32_t post1, uint32_t post2)
+{
+    REG(RESETS_RESET_CLR) = reset;
+    while (!(REG(RESETS_DONE) & reset)) {
+    }
+    REG(base + PLL_CS) = 1u; /* reference divider 1 */
+    REG(base + PLL_FBDIV_INT) = fbdiv;
+    REG(base + PLL_PWR_CLR) = (1u << 0) | (1u << 5); /* power up the PLL and its VCO */
+    while (!(REG(base + PLL_CS) & PLL_LOCK)) {
+    }
+    REG(base + PLL_PRIM) = (post1 << 16) | (post2 << 12);
+    REG(base + PLL_PWR_CLR) = 1u << 3; /* power up the post dividers */
+}
 
 #ifndef BINGO_PICO_USB
 static void uart_put(void *ctx, char c)
@@ -91,16 +113,7 @@ static void usb_put(void *ctx, char c)
 /* clk_usb = 48 MHz from PLL_USB: 12 MHz x 64 = 768 MHz VCO, / 4 / 4 (datasheet 2.18.2) */
 static void usb_clock_init(void)
 {
-    REG(RESETS_RESET_CLR) = RESET_PLL_USB;
-    while (!(REG(RESETS_DONE) & RESET_PLL_USB)) {
-    }
-    REG(PLL_CS) = 1u; /* reference divider 1 */
-    REG(PLL_FBDIV_INT) = 64u;
-    REG(PLL_PWR_CLR) = (1u << 0) | (1u << 5); /* power up the PLL and its VCO */
-    while (!(REG(PLL_CS) & PLL_LOCK)) {
-    }
-    REG(PLL_PRIM) = (4u << 16) | (4u << 12);
-    REG(PLL_PWR_CLR) = 1u << 3; /* power up the post dividers */
+    pll_init(PLL_USB_BASE, RESET_PLL_USB, 64u, 4u, 4u);
     REG(CLK_USB_DIV) = 1u << 8;
     REG(CLK_USB_CTRL) = 1u << 11; /* enabled, from PLL_USB */
     REG(RESETS_RESET_CLR) = RESET_USBCTRL;
@@ -115,10 +128,19 @@ static void hardware_init(void)
 {
     uint32_t div64;
     /* the 12 MHz crystal drives clk_peri (the UART's baud rate) and, through the watchdog's
-     * tick, the 1 us timer; clk_sys stays on the ring oscillator (the simulator runs 125 MHz) */
+     * tick, the 1 us timer */
     REG(XOSC_STARTUP) = (XOSC_HZ / 1000u + 128u) / 256u; /* about 1 ms to stabilise */
     REG(XOSC_CTRL) = (0xfabu << 12) | 0xaa0u;            /* enable, 1-15 MHz range */
     while (!(REG(XOSC_STATUS) & XOSC_STABLE)) {
+    }
+    /* clk_ref from the crystal; clk_sys = 125 MHz (the simulator's clock) from PLL_SYS:
+     * 12 MHz x 125 = 1500 MHz VCO, / 6 / 2 */
+    REG(CLK_REF_CTRL) = 2u;
+    while (!(REG(CLK_REF_SELECTED) & (1u << 2))) {
+    }
+    pll_init(PLL_SYS_BASE, RESET_PLL_SYS, 125u, 6u, 2u);
+    REG(CLK_SYS_CTRL) = 1u; /* from its auxiliary source, PLL_SYS */
+    while (!(REG(CLK_SYS_SELECTED) & (1u << 1))) {
     }
     REG(CLK_PERI_CTRL) = CLK_PERI_ENABLE | CLK_PERI_AUXSRC_XOSC;
     REG(WATCHDOG_TICK) = (1u << 9) | (XOSC_HZ / 1000000u);
