@@ -17,6 +17,9 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-image0 libxcb-xkb1
   dataset-fashion-mnist
 )
+# Node.js for the simulated Pico (rp2040js, pinned in resources/rp2040/package-lock.json): Debian's
+# packages, unless the machine already has node and npm (e.g. from NodeSource, which bundles npm).
+NODE_PACKAGES=(nodejs npm)
 PYTHON=${PYTHON:-python3}
 
 setup_apt() {
@@ -30,6 +33,24 @@ setup_apt() {
   echo "Installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+setup_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "Installing Debian packages: ${NODE_PACKAGES[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${NODE_PACKAGES[@]}"
+  fi
+  # rp2040js into resources/rp2040/node_modules (git-ignored), again only when the lock file changes
+  local stamp=resources/rp2040/node_modules/.bingo-setup
+  local want
+  want=$(sha1sum resources/rp2040/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    (cd resources/rp2040 && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
 }
 
 setup_venv() {
@@ -49,10 +70,10 @@ setup_venv() {
 cmd=${1:-run}
 shift || true
 case "$cmd" in
-  setup) setup_apt; setup_venv ;;
-  run) setup_apt; setup_venv; exec .venv/bin/bingo-studio "$@" ;;
+  setup) setup_apt; setup_node; setup_venv ;;
+  run) setup_apt; setup_node; setup_venv; exec .venv/bin/bingo-studio "$@" ;;
   test)
-    setup_apt; setup_venv
+    setup_apt; setup_node; setup_venv
     export QT_QPA_PLATFORM=offscreen
     exec .venv/bin/python -m pytest -q "$@" ;;
   *) echo "usage: ./dev.sh run|test|setup [ARGS]" >&2; exit 2 ;;

@@ -111,10 +111,34 @@ def _pick_port(board_key: str) -> str | None:
     raise UserError(f"Several boards could be the {title} ({ports}): choose one with --port")
 
 
+def _flash_bootsel_pico(a: argparse.Namespace) -> bool:
+    """A Pico in BOOTSEL mode: build, then copy the .uf2 onto its RPI-RP2 drive. False when none is mounted."""
+    from bingo_studio.firmware import uf2
+    from bingo_studio.firmware.platformio import run_build
+
+    drives = uf2.find_bootsel_drives()
+    if not drives:
+        print(f"No Pico in BOOTSEL mode (RPI-RP2 drive): uploading with PlatformIO. {uf2.BOOTSEL_HELP}",
+              file=sys.stderr)
+        return False
+    if a.offline:  # the project's own bare-metal build (USB serial), as the simulated Pico runs it
+        firmware = _pico_image_for(Path(a.dir), a.verbose).with_suffix(".uf2")
+    else:
+        result = _run_streamed("build", a.verbose, lambda **kw: run_build(a.dir, "pico", core_dir=a.core_dir, **kw))
+        firmware = Path(result.firmware).parent if result.firmware else Path(a.dir) / ".pio" / "build" / "pico"
+    written = uf2.flash_bootsel(firmware, drives)
+    print(f"Flashed Raspberry Pi Pico: copied {written.name} to its BOOTSEL drive {written.parent}")
+    return True
+
+
 def cmd_flash(a: argparse.Namespace) -> int:
     from bingo_studio.firmware.platformio import run_upload
 
     board = get_board(a.board)
+    if board.key == "pico" and not a.port:
+        copied = _flash_bootsel_pico(a)
+        if copied:
+            return 0
     port = a.port or _pick_port(board.key)
     if port:
         print(f"flashing {board.title} on {port}", file=sys.stderr)
@@ -143,6 +167,7 @@ def cmd_boards(a: argparse.Namespace) -> int:
     if others:
         print(f"Other serial ports (not USB): {', '.join(others)}")
     print("Simulated Uno: always available (bingo-studio simulate DIR)")
+    print("Simulated Pico: bingo-studio simulate DIR --board pico (needs Node and rp2040js: ./dev.sh setup)")
     return 0
 
 
@@ -163,34 +188,57 @@ def _elf_for(target: Path, core_dir: str | None, verbose: bool) -> Path:
     return elf
 
 
+def _pico_image_for(target: Path, verbose: bool) -> Path:
+    """The simulated Pico's flash image of a project (built from its src/ when missing or older)."""
+    if target.is_file() and target.suffix in (".bin", ".elf", ".uf2"):
+        return target
+    src = target / "src"
+    if not (src / "bingo_model.c").is_file():
+        raise UserError(f"{target} is neither a firmware project (src/bingo_model.c) nor a Pico image")
+    image = target / ".pio" / "build" / "pico-sim" / "bingo_pico.bin"
+    newest = max(p.stat().st_mtime for p in src.rglob("*") if p.is_file())
+    if not image.is_file() or newest > image.stat().st_mtime:
+        from bingo_studio.firmware.pico_build import build_sources
+
+        print("building the firmware for the simulated Pico (arm-none-eabi-gcc)...", file=sys.stderr)
+        build = build_sources(src, image.parent)
+        if verbose:
+            print(f"flash {build.flash_bytes:,} B, RAM {build.ram_bytes:,} B; {build.uf2}", file=sys.stderr)
+    return image
+
+
 def _console(sim, ser) -> None:
     """stdin lines -> the simulated UART; its output -> stdout; cycle counts -> stderr."""
     stop = threading.Event()
     shown = 0
-    last_rx = [time.monotonic()]
+    lines_in = [0]  # lines the board printed: its ready line, then one answer per line sent
 
     def pump_out() -> None:
         nonlocal shown
         while not stop.is_set():
             data = ser.read(ser.in_waiting or 1)
             if data:
-                last_rx[0] = time.monotonic()
+                lines_in[0] += data.count(b"\n")
                 sys.stdout.write(data.decode("ascii", "replace").replace("\r\n", "\n"))
                 sys.stdout.flush()
             while shown < len(sim.cycles):
                 c = sim.cycles[shown]
-                print(f"[sim] inference: {c:,} cycles = {sim.cycles_to_us(c):,.0f} us at 16 MHz", file=sys.stderr)
+                print(f"[sim] inference: {c:,} cycles = {sim.cycles_to_us(c):,.0f} us at {sim.clock_hz / 1e6:g} MHz",
+                      file=sys.stderr)
                 shown += 1
 
     t = threading.Thread(target=pump_out, daemon=True)
     t.start()
     try:
+        sent = 0
         for line in sys.stdin:
             ser.write(line.rstrip("\r\n").encode("ascii", "replace") + b"\n")
-        # stdin ended: let the last answers arrive (quiet for half a second, at most 10 s)
+            sent += 1
+        # stdin ended: let the last answers arrive (every line answered, or 10 s at most)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and time.monotonic() - last_rx[0] < 0.5:
+        while time.monotonic() < deadline and lines_in[0] < sent + 1:
             time.sleep(0.05)
+        time.sleep(0.1)  # the cycle count of the last answer
     except KeyboardInterrupt:
         pass
     finally:
@@ -198,7 +246,7 @@ def _console(sim, ser) -> None:
         t.join(timeout=2)
 
 
-def _test_set(sim, ser, run_dir: str, limit: int | None, timeout: float, pace_us: float) -> int:
+def _test_set(sim, ser, run_dir: str, limit: int | None, timeout: float, pace_us: float, title: str) -> int:
     from bingo_studio.firmware.simulator import ask, format_features, wait_ready
     from bingo_studio.runs import load_run
 
@@ -218,7 +266,7 @@ def _test_set(sim, ser, run_dir: str, limit: int | None, timeout: float, pace_us
         except TimeoutError:
             silent += 1
             if silent >= 3:
-                raise UserError(f"The simulated Uno stopped answering (sample {i}); "
+                raise UserError(f"The {title} stopped answering (sample {i}); "
                                 "try --pace-us 400 if it drops bytes") from None
             ser.write(b"\n")  # the newline was probably lost: end the half line, skip its reply
             ser.readline()
@@ -236,12 +284,12 @@ def _test_set(sim, ser, run_dir: str, limit: int | None, timeout: float, pace_us
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     cycles = sim.wait_cycles(answered_cycles + len(y) - errors, timeout=2.0)[answered_cycles:]
-    print(f"simulated Uno ({name}): {correct}/{len(y)} correct = {correct / max(len(y), 1):.2%} on the test split"
+    print(f"{title} ({name}): {correct}/{len(y)} correct = {correct / max(len(y), 1):.2%} on the test split"
           + (f", {errors} errors" if errors else ""))
     if cycles:
         mean = sum(cycles) / len(cycles)
         print(f"cycles per inference: mean {mean:,.0f} (min {min(cycles):,}, max {max(cycles):,}) "
-              f"= {sim.cycles_to_us(mean) / 1000:.2f} ms at 16 MHz")
+              f"= {sim.cycles_to_us(mean) / 1000:.2f} ms at {sim.clock_hz / 1e6:g} MHz")
     if errors:
         print("note: errors like 'value N is empty' mean the board dropped bytes while computing; "
               f"a larger --pace-us (now {pace_us:g}) sends slower", file=sys.stderr)
@@ -249,7 +297,10 @@ def _test_set(sim, ser, run_dir: str, limit: int | None, timeout: float, pace_us
 
 
 def cmd_simulate(a: argparse.Namespace) -> int:
-    elf = _elf_for(Path(a.dir), a.core_dir, a.verbose)
+    if a.board == "pico":
+        elf = _pico_image_for(Path(a.dir), a.verbose)
+    else:
+        elf = _elf_for(Path(a.dir), a.core_dir, a.verbose)
     try:
         return _simulate(elf, a)
     except KeyboardInterrupt:
@@ -261,9 +312,17 @@ def _simulate(elf: Path, a: argparse.Namespace) -> int:
 
     from bingo_studio.firmware.simulator import SimulatedUno
 
-    # a person or another program at the port: real speed (and an idle core); a test set: flat out
-    with SimulatedUno(elf, realtime=not a.test_set) as sim:
-        print(f"simulated Uno on {sim.port} (ATmega328P, 16 MHz)", file=sys.stderr)
+    if a.board == "pico":
+        from bingo_studio.firmware.simulated_pico import SimulatedPico
+
+        # the Pico's UART FIFO holds bytes while it computes: no pacing needed unless asked
+        title, chip, pace_us, sim = "simulated Pico", "RP2040", a.pace_us or 0.0, SimulatedPico(elf)
+    else:
+        # a person or another program at the port: real speed (and an idle core); a test set: flat out
+        title, chip = "simulated Uno", "ATmega328P"
+        pace_us, sim = 300.0 if a.pace_us is None else a.pace_us, SimulatedUno(elf, realtime=not a.test_set)
+    with sim:
+        print(f"{title} on {sim.port} ({chip}, {sim.clock_hz / 1e6:g} MHz)", file=sys.stderr)
         if a.port_only:
             print(sim.port, flush=True)
             try:
@@ -273,7 +332,7 @@ def _simulate(elf: Path, a: argparse.Namespace) -> int:
                 return 0
         with serial.Serial(sim.port, 115200, timeout=0.2) as ser:
             if a.test_set:
-                return _test_set(sim, ser, a.test_set, a.limit, a.timeout, a.pace_us)
+                return _test_set(sim, ser, a.test_set, a.limit, a.timeout, pace_us, title)
             _console(sim, ser)
     return 0
 
@@ -351,7 +410,8 @@ def register(subparsers) -> None:
     b.set_defaults(func=cmd_build)
 
     f = subparsers.add_parser("flash", help="build and upload a firmware project to a board")
-    common(f, "Uno/Nano only: use the system's avr-gcc, Arduino core and avrdude, no downloads")
+    common(f, "Uno/Nano: the system's avr-gcc, Arduino core and avrdude; Pico in BOOTSEL mode: the project's own "
+              "bare-metal build (arm-none-eabi-gcc, USB serial); no downloads")
     f.add_argument("--port", help="serial port (default: the one plugged-in board of that kind)")
     f.set_defaults(func=cmd_flash)
 
@@ -359,16 +419,18 @@ def register(subparsers) -> None:
     bo.add_argument("--json", action="store_true")
     bo.set_defaults(func=cmd_boards)
 
-    s = subparsers.add_parser("simulate", help="run a project's Uno firmware on a simulated ATmega328P")
-    s.add_argument("dir", help="firmware project folder (built offline if needed) or a firmware .elf")
+    s = subparsers.add_parser("simulate", help="run a project's firmware on a simulated Uno or Pico")
+    s.add_argument("dir", help="firmware project folder (built offline if needed), a Uno .elf or a Pico .bin")
+    s.add_argument("--board", choices=["uno", "pico"], default="uno",
+                   help="simulated board: uno (ATmega328P in simavr, default) or pico (RP2040 in rp2040js)")
     s.add_argument("--test-set", metavar="RUN", help="answer this run's test split and report accuracy and cycles")
     s.add_argument("--limit", type=int, help="with --test-set: only the first N samples")
     s.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
     # An Uno computing a dense column per value falls behind 115200 baud and its 64-byte receive
     # buffer overflows (measured: ~690 us of compute per value, ~260 us per value on the wire), so
     # lines go out paced by default; 0 sends at full speed.
-    s.add_argument("--pace-us", type=float, default=300.0,
-                   help="send at most one byte per this many microseconds (default 300; 0: full speed)")
+    s.add_argument("--pace-us", type=float, default=None,
+                   help="send at most one byte per this many microseconds (default: Uno 300, Pico 0 = full speed)")
     s.add_argument("--port-only", action="store_true",
                    help="print the simulated serial port and keep it open (for another program)")
     s.add_argument("--core-dir", help=argparse.SUPPRESS)

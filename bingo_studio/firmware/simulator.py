@@ -99,17 +99,14 @@ class SimulatedUno:
         realtime: bool = False,
     ):
         self.elf_path = Path(elf_path)
-        if not self.elf_path.is_file():
-            raise UserError(f"No firmware at {self.elf_path}: build the project for the Uno first")
-        if not _is_avr_elf(self.elf_path):
-            raise UserError(f"{self.elf_path} is not AVR firmware: the simulated Uno runs Uno/Nano builds only")
+        self._check_firmware()
         if boot not in ("on-open", "now"):
             raise ValueError("boot must be 'on-open' or 'now'")
         self.boot = boot
         self.mcu = mcu
         self.clock_hz = clock_hz
         self.realtime = realtime
-        self.harness = Path(harness) if harness else build_harness()
+        self.harness = Path(harness) if harness else self._default_harness()
         self.cycles: list[int] = []
         self.messages: list[str] = []  # simavr's own lines (errors, crash reports)
         self.resets = 0
@@ -120,6 +117,22 @@ class SimulatedUno:
         self._threads: list[threading.Thread] = []
         self._master = self._slave = -1
         self.port = ""
+
+    # -- what runs the firmware (a subclass simulates another MCU behind the same pty bridge) ------
+    def _check_firmware(self) -> None:
+        if not self.elf_path.is_file():
+            raise UserError(f"No firmware at {self.elf_path}: build the project for the Uno first")
+        if not _is_avr_elf(self.elf_path):
+            raise UserError(f"{self.elf_path} is not AVR firmware: the simulated Uno runs Uno/Nano builds only")
+
+    def _default_harness(self) -> Path:
+        return build_harness()
+
+    def _command(self) -> list[str]:
+        """The simulator process: UART on its stdin/stdout, `cycles N` lines on its stderr."""
+        return [str(self.harness), str(self.elf_path), self.mcu, str(self.clock_hz)] + (
+            ["realtime"] if self.realtime else []
+        )
 
     # -- lifetime ---------------------------------------------------------------------------------
     def __enter__(self) -> SimulatedUno:
@@ -148,8 +161,7 @@ class SimulatedUno:
         with self._lock:
             self._stop_harness()
             proc = subprocess.Popen(
-                [str(self.harness), str(self.elf_path), self.mcu, str(self.clock_hz)]
-                + (["realtime"] if self.realtime else []),
+                self._command(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
