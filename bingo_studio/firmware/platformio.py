@@ -1,8 +1,9 @@
 """Build and flash generated firmware with PlatformIO, streaming its output and explaining failures.
 
-The GUI runs `build_command`/`upload_command` in a QProcess; the CLI calls `run_build`/`run_upload`,
-which stream the same output line by line to a callback. Either way a failure ends up as one plain
-sentence from `explain_failure`, with PlatformIO's full log kept beside the project.
+`run_build`/`run_upload` stream PlatformIO's output line by line to a callback; the targets
+(bingo_studio.targets) call them for the CLI and the window alike. A failure ends up as one plain
+sentence (`explain_failure`, or a RAM overflow PlatformIO only warns about), with PlatformIO's full
+log kept beside the project.
 """
 
 from __future__ import annotations
@@ -184,6 +185,13 @@ def parse_size(log_text: str) -> SizeReport | None:
     return SizeReport(found["Flash"][0], found["Flash"][1], ram[0], ram[1])
 
 
+def ram_overflow_message(size: SizeReport) -> str:
+    """The one line for firmware whose static RAM exceeds the board's (PlatformIO builds it anyway)."""
+    over = size.ram_used - size.ram_total
+    return (f"The firmware needs {size.ram_used:,} bytes of RAM but the board has {size.ram_total:,}: "
+            f"{over:,} bytes over (prune more)")
+
+
 def registry_reachable(host: tuple[str, int] = REGISTRY_HOST, timeout: float = 3.0) -> bool:
     """Whether PlatformIO's package registry answers a TCP connection (so a download can work)."""
     try:
@@ -202,7 +210,7 @@ def download_needed_message(what: str | None) -> str:
 
 
 def detect_download(line: str) -> str | None:
-    """The package PlatformIO starts downloading on this output line, if any (for QProcess watchers)."""
+    """The package PlatformIO starts downloading on this output line, if any."""
     m = _INSTALL_RE.match(line.strip())
     return m.group(2) if m else None
 
@@ -418,8 +426,8 @@ def run_pio(
     elif not ok:
         reason = explain_failure(text)
     elif size and size.ram_total and size.ram_used is not None and size.ram_used > size.ram_total:
-        ok = False
-        reason = explain_failure(text)
+        ok = False  # PlatformIO only warns: the board would crash at run time
+        reason = ram_overflow_message(size)
     else:
         reason = ""
     return RunResult(

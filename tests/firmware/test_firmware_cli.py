@@ -123,11 +123,12 @@ def test_simulate_answers_the_runs_test_split(capsys):
     code = run_cli("simulate", str(digits_project()), "--test-set", str(digits_run()), "--limit", "25")
     out = capsys.readouterr().out
     assert code == 0, out
+    from bingo_studio.deploy.export import firmware_model_for_run
     from bingo_studio.firmware.quantize import quantize, reference_predict
     from bingo_studio.runs import load_run
 
     ds = load_run(digits_run()).get_dataset()
-    expected = reference_predict(quantize(cli.firmware_model_for_run(digits_run()), "int8"), ds.x_test[:25])
+    expected = reference_predict(quantize(firmware_model_for_run(digits_run()), "int8"), ds.x_test[:25])
     n_correct = int((expected == ds.y_test[:25]).sum())
     m = re.search(r"simulated Uno \(digits\): (\d+)/25 correct", out)
     assert m and int(m.group(1)) == n_correct

@@ -1,0 +1,45 @@
+"""The Simulated Uno: the real Uno firmware, built offline, running in simavr behind a pty.
+
+"Flashing" it builds the Uno env offline and starts a SimulatedUno on the ELF; its pty is the
+port. No board, network or pacing needed (the simulation keeps up with 115200 baud).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bingo_studio.boards import BOARDS
+from bingo_studio.targets.base import Flashed, Target
+from bingo_studio.training.task import TaskState
+
+
+class SimulatedUnoTarget(Target):
+    key = "sim"
+    title = "Simulated Uno"
+    board = BOARDS["uno"]
+    simulated = True
+    flash_verb = "Start simulator"
+    pace_us = 0.0
+
+    @property
+    def needs_port(self) -> bool:
+        return False
+
+    @property
+    def offline_forced(self) -> bool:
+        return True
+
+    def elf(self, project: Path | str) -> Path:
+        return Path(project) / ".pio" / "build" / self.board.env / "firmware.elf"
+
+    def flash(
+        self, project: Path | str, port: str | None = None, offline: bool = True,
+        core_dir: Path | str | None = None, state: TaskState | None = None, realtime: bool = False,
+    ) -> Flashed:
+        """Build offline, then start the simulated MCU; the caller closes ``Flashed.device``."""
+        from bingo_studio.firmware.simulator import SimulatedUno
+
+        result = self.build(project, core_dir=core_dir, state=state)
+        sim = SimulatedUno(self.elf(project), realtime=realtime)
+        sim.start()
+        return Flashed(result, sim.port, sim)
