@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bingo_studio.boards import Board
-from bingo_studio.deploy.build import CancelFlag, checked, line_reporter
+from bingo_studio.deploy.build import CancelFlag, checked, line_reporter, size_text
 from bingo_studio.firmware.platformio import RunResult, run_build
 from bingo_studio.training.task import TaskState
 
@@ -36,6 +36,7 @@ class Target:
     title: str
     board: Board  # the hardware the firmware is built for (sizes, PlatformIO env)
     simulated = False
+    usb = True  # plugged in over USB: it has a port in the port list
     flash_verb = "Flash"  # the window's button
     pace_us = PACE_US
 
@@ -66,6 +67,12 @@ class Target:
         core_dir: Path | str | None = None, state: TaskState | None = None,
     ) -> Flashed:
         raise NotImplementedError
+
+    def build_text(self, result: RunResult) -> str:
+        return f"Built for {self.title}{size_text(result)}"
+
+    def flashed_text(self, flashed: Flashed) -> str:
+        return f"Flashed for {self.title}{size_text(flashed.result)}"
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key}>"

@@ -18,6 +18,7 @@ class SimulatedUnoTarget(Target):
     title = "Simulated Uno"
     board = BOARDS["uno"]
     simulated = True
+    usb = False
     flash_verb = "Start simulator"
     pace_us = 0.0
 
@@ -28,6 +29,9 @@ class SimulatedUnoTarget(Target):
     @property
     def offline_forced(self) -> bool:
         return True
+
+    def flashed_text(self, flashed: Flashed) -> str:
+        return f"The simulated Uno runs the firmware on {flashed.port}"
 
     def elf(self, project: Path | str) -> Path:
         return Path(project) / ".pio" / "build" / self.board.env / "firmware.elf"
