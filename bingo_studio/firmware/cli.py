@@ -289,7 +289,7 @@ def register(subparsers) -> None:
     # An Uno computing a dense column per value falls behind 115200 baud and its 64-byte receive
     # buffer overflows (measured: ~690 us of compute per value, ~260 us per value on the wire), so
     # lines go out paced by default; 0 sends at full speed.
-    s.add_argument("--pace-us", type=float, default=300.0,
+    s.add_argument("--pace-us", type=float, default=TARGETS["sim"].pace_us,
                    help="send at most one byte per this many microseconds (default 300; 0: full speed)")
     s.add_argument("--port-only", action="store_true",
                    help="print the simulated serial port and keep it open (for another program)")

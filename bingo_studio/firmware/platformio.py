@@ -29,6 +29,7 @@ from bingo_studio.firmware import local_platform
 REGISTRY_HOST = ("api.registry.platformio.org", 443)
 LOG_DIR_NAME = "logs"
 PROBE_DEADLINE = 8.0  # seconds to wait for the registry check before calling the network down
+AVR_RAM_START = 0x800100  # ATmega328P: data addresses carry 0x800000; RAM follows 256 bytes of registers
 
 LineCallback = Callable[[str], None]
 
@@ -185,11 +186,18 @@ def parse_size(log_text: str) -> SizeReport | None:
     return SizeReport(found["Flash"][0], found["Flash"][1], ram[0], ram[1])
 
 
-def ram_overflow_message(size: SizeReport) -> str:
-    """The one line for firmware whose static RAM exceeds the board's (PlatformIO builds it anyway)."""
-    over = size.ram_used - size.ram_total
-    return (f"The firmware needs {size.ram_used:,} bytes of RAM but the board has {size.ram_total:,}: "
-            f"{over:,} bytes over (prune more)")
+def ram_overflow_message(used: int, total: int) -> str:
+    """The one line for firmware whose static RAM (data + bss) exceeds the board's."""
+    return (f"The firmware needs {used:,} bytes of RAM but the board has {total:,}: "
+            f"{used - total:,} bytes over (prune more)")
+
+
+def avr_ram_used(log_text: str) -> int | None:
+    """Static RAM of an AVR build the linker refused ("section `.bss' is not within region `data'"):
+    the end address it names, less the start of the ATmega328P's RAM (Uno, Nano)."""
+    m = _first(r"address (0x[0-9a-fA-F]+) of \S+ section [`']\.(?:bss|data|noinit)' is not within region [`']data'",
+               log_text)
+    return int(m.group(1), 16) - AVR_RAM_START if m else None
 
 
 def registry_reachable(host: tuple[str, int] = REGISTRY_HOST, timeout: float = 3.0) -> bool:
@@ -427,7 +435,7 @@ def run_pio(
         reason = explain_failure(text)
     elif size and size.ram_total and size.ram_used is not None and size.ram_used > size.ram_total:
         ok = False  # PlatformIO only warns: the board would crash at run time
-        reason = ram_overflow_message(size)
+        reason = ram_overflow_message(size.ram_used, size.ram_total)
     else:
         reason = ""
     return RunResult(
@@ -457,6 +465,10 @@ def _run(
     argv, env = argv_env
     log_path = project / LOG_DIR_NAME / f"{action}-{env_name}.log"
     result = run_pio(argv, env, log_path, on_line, cancel, timeout, allow_downloads)
+    board_info = get_board(board)
+    used = avr_ram_used("\n".join(result.lines)) if board_info.avr and not result.ok else None
+    if used is not None:
+        result.reason = ram_overflow_message(used, board_info.ram_bytes)
     elf = project / ".pio" / "build" / env_name / "firmware.elf"
     if result.ok and elf.is_file():
         result.firmware = elf

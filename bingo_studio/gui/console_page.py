@@ -336,7 +336,7 @@ class ConsolePage(QWidget):
 
     def _pace_us(self) -> float:
         """How fast the target flashed on this port takes lines (an Uno computes while values
-        arrive; a simulator keeps up); an unknown board gets the careful pace."""
+        arrive); an unknown board gets the careful pace."""
         st = self.studio
         if st.device_target is not None and self.link.port == st.device_port:
             return st.device_target.pace_us

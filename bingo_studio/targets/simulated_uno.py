@@ -1,7 +1,8 @@
 """The Simulated Uno: the real Uno firmware, built offline, running in simavr behind a pty.
 
 "Flashing" it builds the Uno env offline and starts a SimulatedUno on the ELF; its pty is the
-port. No board, network or pacing needed (the simulation keeps up with 115200 baud).
+port. No board or network needed. Lines go out paced like to a real Uno: the simulated UART
+delivers bytes at the real baud rate and the Arduino core's 64-byte buffer overflows as on a board.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ class SimulatedUnoTarget(Target):
     simulated = True
     usb = False
     flash_verb = "Start simulator"
-    pace_us = 0.0
 
     @property
     def needs_port(self) -> bool:
