@@ -48,8 +48,7 @@ class DeployPage(QWidget):
         self.message = ""
         self.work = TaskSlot(self)  # export, build, flash
         self.polls = TaskSlot(self)  # listing serial ports
-        self._lines: list[str] = []
-        self._steps = 0
+        self._steps = 0  # PlatformIO steps seen in this build
         self._known_ports: set[str] = set()
         self._user_picked = False
         self.list_boards = None  # replaced in tests; default: bingo_studio.firmware.ports.list_boards
@@ -219,7 +218,7 @@ class DeployPage(QWidget):
         out = st.work_dir / f"firmware-{target.board.key}"
         self._set_busy(True)
         self.log.clear()
-        self._lines = []
+        self._steps = 0
         self.result.setText(f"Exporting the model pruned to {st.floor:.1%} minimum accuracy...")
         run, plan, method, floor = st.run, st.plan, st.method, st.floor
 
@@ -243,7 +242,6 @@ class DeployPage(QWidget):
             st.set_device(target, flashed)
             self._finish(True, f"{target.flashed_text(flashed)}. Next: step 5, Test on device.")
 
-        self.result.setText(f"Working on the {target.title}...")
         self.work.start(work, done, lambda m: self._finish(False, m), self._progress)
 
     def _progress(self, p) -> None:
@@ -276,7 +274,6 @@ class DeployPage(QWidget):
         self.progress.setTextVisible(False)
 
     def _append(self, line: str) -> None:
-        self._lines.append(line)
         self.log.appendPlainText(line)
 
     def shutdown(self) -> None:

@@ -7,8 +7,6 @@ import re
 
 import pytest
 from uno_sketches import (
-    AVR_MISSING,
-    SIMAVR_MISSING,
     built_echo,
     core_dir,
     digits_project,
@@ -21,7 +19,7 @@ from bingo_studio.errors import UserError
 from bingo_studio.firmware import cli, ports
 from bingo_studio.firmware.ports import DetectedBoard
 
-pytestmark = pytest.mark.skipif(AVR_MISSING, reason="needs gcc-avr avr-libc arduino-core-avr avrdude")
+pytestmark = pytest.mark.usefixtures("avr_toolchain")
 
 
 def run_cli(*argv: str) -> int:
@@ -115,7 +113,7 @@ def test_export_writes_a_project_for_the_board(capsys):
     assert (out_dir / "src" / "bingo_model.c").is_file()
 
 
-needs_simavr = pytest.mark.skipif(SIMAVR_MISSING, reason="needs gcc and libsimavr-dev")
+needs_simavr = pytest.mark.usefixtures("simavr")
 
 
 @needs_simavr

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from uno_sketches import AVR_MISSING, ECHO_SKETCH, UNO_INI, built_echo, core_dir, make_project
+from uno_sketches import ECHO_SKETCH, UNO_INI, built_echo, core_dir, make_project
 
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import local_platform
@@ -27,7 +27,7 @@ from bingo_studio.firmware.platformio import (
 
 DATA = Path(__file__).parent / "data"
 
-pytestmark = pytest.mark.skipif(AVR_MISSING, reason="needs gcc-avr avr-libc arduino-core-avr avrdude")
+pytestmark = pytest.mark.usefixtures("avr_toolchain")
 
 
 def avr_size(elf: Path) -> tuple[int, int]:

@@ -6,13 +6,13 @@ import shutil
 
 import pytest
 import serial
-from uno_sketches import SIMAVR_MISSING, built_echo, harness, session_dir
+from uno_sketches import built_echo, harness, session_dir
 
 from bingo_studio.errors import UserError
 from bingo_studio.firmware.protocol_client import parse_reply
 from bingo_studio.firmware.simulator import SimulatedUno, build_harness
 
-pytestmark = pytest.mark.skipif(SIMAVR_MISSING, reason="needs gcc-avr avr-libc arduino-core-avr gcc libsimavr-dev")
+pytestmark = pytest.mark.usefixtures("simavr")
 
 
 def echo_elf():
