@@ -1,7 +1,7 @@
 """What the window's steps share: settings, dataset, trained run, pruning plan, firmware, device.
 
 Inputs: set by the step widgets (set_dataset, set_run, set_plan, set_firmware, set_device, ...).
-Outputs (signals): dataset_changed, run_changed, plan_changed, ports_changed, device_changed,
+Outputs (signals): dataset_changed, run_changed, ports_changed, device_changed,
 status(str).
 
 No logic of its own: it holds the plain engine objects each arrow of the flow produces, so a
@@ -27,7 +27,6 @@ def autosave_root() -> Path:
 class Studio(QObject):
     dataset_changed = Signal()
     run_changed = Signal()
-    plan_changed = Signal()
     ports_changed = Signal()
     device_changed = Signal()
     status = Signal(str)
@@ -67,11 +66,9 @@ class Studio(QObject):
         self.floor = 0.0  # the Prune step proposes one once the curve is known
         self.dirty = dirty and run is not None
         self.run_changed.emit()
-        self.plan_changed.emit()
 
     def set_plan(self, plan, grid: dict[int, GridPoint], method: str) -> None:
         self.plan, self.grid, self.method = plan, grid, method
-        self.plan_changed.emit()
 
     def set_firmware(self, export) -> None:
         self.export, self.qmodel = export, export.qmodel

@@ -94,9 +94,6 @@ class Task(QObject):
     def cancel(self) -> None:
         self.state.cancel()
 
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
-
     def wait(self, ms: int = 30_000) -> bool:
         return self._thread.wait(ms)
 
