@@ -210,8 +210,6 @@ def cmd_simulate(a: argparse.Namespace) -> int:
 
 
 def _simulate(elf: Path, a: argparse.Namespace) -> int:
-    import serial
-
     from bingo_studio.firmware.simulator import SimulatedUno
 
     # a person or another program at the port: real speed (and an idle core); a test set: flat out
@@ -224,7 +222,7 @@ def _simulate(elf: Path, a: argparse.Namespace) -> int:
                     time.sleep(1)
             except KeyboardInterrupt:
                 return 0
-        with serial.Serial(sim.port, 115200, timeout=0.2) as ser:
+        with TARGETS["sim"].open_serial(sim.port, timeout=0.2) as ser:
             if a.test_set:
                 return _test_set(sim, ser, a.test_set, a.limit, a.timeout, a.pace_us)
             _console(sim, ser)

@@ -13,6 +13,21 @@ from dataclasses import dataclass
 
 from bingo_studio.errors import UserError
 
+BAUD = 115200  # the firmware's serial speed
+
+
+def open_port(port: str, baud: int = BAUD, timeout: float = 0.05):
+    """The serial port opened with pyserial (a short read timeout: read lines with LineReader); a
+    port that cannot be opened is one UserError line, with the usual fix for a permission error."""
+    import serial
+
+    try:
+        return serial.Serial(port, baud, timeout=timeout, write_timeout=2)
+    except (serial.SerialException, OSError, ValueError) as e:
+        why = str(getattr(e, "strerror", None) or e)
+        hint = " (add yourself to the 'dialout' group and log in again)" if "ermission" in why else ""
+        raise UserError(f"Cannot open {port}: {why}{hint}") from None
+
 
 class NoAnswer(UserError):
     """The board sent no reply to a line in time (the line, or its newline, may have been lost)."""

@@ -16,7 +16,7 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from bingo_studio.errors import UserError
-from bingo_studio.firmware.protocol_client import LineReader
+from bingo_studio.firmware.protocol_client import LineReader, open_port
 from bingo_studio.training.task import TaskCancelled, TaskState
 
 RX_CAP = 64 * 1024  # bytes kept between two drains; older bytes are dropped (and counted)
@@ -107,11 +107,9 @@ class SerialLink(QObject):
         import serial
 
         try:
-            ser = serial.Serial(port, baud, timeout=0.05, write_timeout=2)
-        except (serial.SerialException, OSError, ValueError) as e:
-            why = str(getattr(e, "strerror", None) or e)
-            hint = " (add yourself to the 'dialout' group and log in again)" if "ermission" in why else ""
-            self._relay.closed.emit(f"Cannot open {port}: {why}{hint}")
+            ser = open_port(port, baud)
+        except UserError as e:
+            self._relay.closed.emit(str(e))
             return
         self._relay.opened.emit(port)
         reason = ""

@@ -68,6 +68,12 @@ class Target:
     ) -> Flashed:
         raise NotImplementedError
 
+    def open_serial(self, port: str, timeout: float = 0.05):
+        """Its serial link (pyserial), at the firmware's speed."""
+        from bingo_studio.firmware.protocol_client import BAUD, open_port
+
+        return open_port(port, BAUD, timeout)
+
     def build_text(self, result: RunResult) -> str:
         return f"Built for {self.title}{size_text(result)}"
 

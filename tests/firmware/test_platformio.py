@@ -124,6 +124,24 @@ int main_hook = (touch(), 0);
     assert expected_in_log in result.log_path.read_text()
 
 
+@pytest.mark.parametrize("over", [10, 3000])
+def test_ram_overflow_names_the_bytes_over(over):
+    """Static RAM over the Uno's 2,048 bytes: the linker refuses it, and the reason counts the bytes
+    exactly (the echo sketch's own RAM plus the array, as avr-size would)."""
+    base = parse_size((built_echo() / "logs" / "build-uno.log").read_text()).ram_used
+    size = 2048 - base + over
+    source = ECHO_SKETCH + f"""
+volatile uint8_t big[{size}];
+volatile uint16_t at;
+int main_hook = (big[at] = 1, 0);
+"""
+    project = make_project(f"ram-over-{over}", source)
+    result = run_build(project, "uno", offline=True, core_dir=core_dir())
+    assert not result.ok
+    assert result.reason == (f"The firmware needs {2048 + over:,} bytes of RAM but the board has 2,048: "
+                             f"{over:,} bytes over (prune more)")
+
+
 def test_compiler_error_names_the_first_error_line():
     project = make_project("broken", ECHO_SKETCH.replace("buf[n] = 0;", "buf[n] = 0"))
     lines = []
