@@ -37,22 +37,15 @@ class Target:
     board: Board  # the hardware the firmware is built for (sizes, PlatformIO env)
     simulated = False
     usb = True  # plugged in over USB: it has a port in the port list
+    needs_port = True  # flashing needs its serial port chosen (the user's, or the one found)
+    offline_forced = False  # always built with this computer's tools
     flash_verb = "Flash"  # the window's button
     pace_us = PACE_US
-
-    @property
-    def needs_port(self) -> bool:
-        """Whether flashing needs a serial port chosen (the user's, or the one found)."""
-        return True
 
     @property
     def offline_possible(self) -> bool:
         """Whether it builds with this computer's tools alone (no PlatformIO downloads)."""
         return self.board.avr
-
-    @property
-    def offline_forced(self) -> bool:
-        return False
 
     def build(
         self, project: Path | str, offline: bool = False, core_dir: Path | str | None = None,

@@ -18,11 +18,7 @@ class PlatformIOBoard(Target):
         self.key = board.key
         self.title = board.title
         # a Pico in BOOTSEL mode is a USB drive, not a serial port: PlatformIO finds it itself
-        self._port_free_upload = port_free_upload
-
-    @property
-    def needs_port(self) -> bool:
-        return not self._port_free_upload
+        self.needs_port = not port_free_upload
 
     def pick_port(self, found: list, how: str = "") -> str | None:
         """The one plugged-in board (firmware.ports.DetectedBoard) that can be this one, else a

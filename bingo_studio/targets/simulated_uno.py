@@ -20,15 +20,9 @@ class SimulatedUnoTarget(Target):
     board = BOARDS["uno"]
     simulated = True
     usb = False
+    needs_port = False
+    offline_forced = True
     flash_verb = "Start simulator"
-
-    @property
-    def needs_port(self) -> bool:
-        return False
-
-    @property
-    def offline_forced(self) -> bool:
-        return True
 
     def flashed_text(self, flashed: Flashed) -> str:
         return f"The simulated Uno runs the firmware on {flashed.port}"
