@@ -31,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bingo_studio.config import DatasetConfig, ModelConfig  # noqa: E402
 from bingo_studio.data import load_dataset  # noqa: E402
 from bingo_studio.errors import UserError  # noqa: E402
+from bingo_studio.firmware.avr_gcc import avr_build, avr_toolchain_missing  # noqa: E402
 from bingo_studio.firmware.codegen import write_sources  # noqa: E402
 from bingo_studio.firmware.quantize import quantize, reference_predict  # noqa: E402
-from bingo_studio.firmware.size import avr_build, avr_toolchain_missing, size_report  # noqa: E402
+from bingo_studio.firmware.size import size_report  # noqa: E402
 from bingo_studio.firmware.spec import FirmwareModel  # noqa: E402
 from bingo_studio.models import build_model  # noqa: E402
 
@@ -48,13 +49,15 @@ def uno_cycles(src_dir: Path, x: np.ndarray) -> float | None:
     try:
         import serial
 
-        from bingo_studio.firmware.simulator import SimulatedUno, ask, wait_ready
+        from bingo_studio.firmware.protocol_client import LineReader, ask, wait_ready
+        from bingo_studio.firmware.simulator import SimulatedUno
 
         _, _, elf = avr_build(src_dir, AVR_WORK / "cycles", defines=("BINGO_EXACT_CYCLES",))
         with SimulatedUno(elf) as sim, serial.Serial(sim.port, 115200, timeout=0.5) as ser:
-            wait_ready(ser, 30)
+            reader = LineReader(ser)
+            wait_ready(reader, 30)
             for row in x:
-                reply = ask(ser, ",".join(f"{float(v):.9g}" for v in row), timeout=120)
+                reply = ask(reader, ",".join(f"{float(v):.9g}" for v in row), timeout=120)
                 if reply.error:
                     return None
             cycles = sim.wait_cycles(len(x), timeout=30)

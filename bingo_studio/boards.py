@@ -89,6 +89,9 @@ BOARDS: dict[str, Board] = {
 }
 
 # fmt: on
+# The boards a size report names (the CLI's prune, the window's fit bars): the Nano has the Uno's chip.
+REPORTED_BOARDS = ("uno", "esp32", "pico")
+
 # Serial chips that sit on boards of several families: a guess, not an answer.
 _AMBIGUOUS = {CH340_USB[0], CP210X_USB[0], FTDI_USB[0]}
 

@@ -1,5 +1,6 @@
 """Firmware subcommands: export, build, flash, boards, simulate (wired in by bingo_studio/cli.py).
 
+Thin calls into the services the window uses too (bingo_studio.deploy, bingo_studio.targets).
 Build and flash stream PlatformIO's output (a one-line status on a terminal, every line with -v or
 on a pipe); a failure ends in one plain line on stderr naming the full log, and a non-zero exit.
 """
@@ -14,10 +15,12 @@ import threading
 import time
 from pathlib import Path
 
-from bingo_studio.boards import BOARDS, get_board
+from bingo_studio.deploy.build import STEP_WORDS, size_text
 from bingo_studio.errors import UserError
+from bingo_studio.targets import TARGETS, board_targets, get_target
+from bingo_studio.training.task import TaskCancelled, TaskState
 
-BOARD_CHOICES = sorted(BOARDS)
+BOARD_CHOICES = sorted(t.key for t in board_targets())
 
 
 class _Status:
@@ -35,7 +38,7 @@ class _Status:
         if self.verbose:
             print(line, flush=True)
             return
-        if line.startswith(("Compiling", "Linking", "Archiving", "Building", "Uploading", "Checking")):
+        if line.startswith(STEP_WORDS):
             self.steps += 1
         status = f"{self.action}: [{self.steps:3d} steps, {time.monotonic() - self.start:5.1f} s] {line.strip()}"
         self.stream.write("\r" + status[:100].ljust(100))
@@ -47,107 +50,48 @@ class _Status:
             self.stream.flush()
 
 
-def _run_streamed(action: str, verbose: bool, runner) -> object:
-    """Run build/upload with Ctrl-C mapped to a clean cancel of the PlatformIO process."""
-    cancel = threading.Event()
+def _run_streamed(action: str, verbose: bool, work):
+    """Run ``work(state)`` (a target's build or flash) with PlatformIO's lines on the terminal and
+    Ctrl-C mapped to a clean cancel of the PlatformIO process."""
     status = _Status(action, verbose)
+    state = TaskState(lambda p: status(p.message))
     main = threading.current_thread() is threading.main_thread()  # signal handlers only live there
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set()) if main else None
+    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel()) if main else None
     try:
-        result = runner(on_line=status, cancel=cancel)
+        return work(state)
+    except TaskCancelled as e:
+        print(f"{action} {e}", file=sys.stderr)
+        raise SystemExit(130) from None
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)
         status.close()
-    if result.cancelled:
-        print(f"{action} cancelled (log: {result.log_path})", file=sys.stderr)
-        raise SystemExit(130)
-    if not result.ok:
-        raise UserError(f"{result.reason} (full log: {result.log_path})")
-    return result
-
-
-def _print_size(result, board_title: str, verb: str) -> None:
-    s = result.size
-    text = f"{verb} for {board_title} in {result.seconds:.1f} s"
-    if s:
-        text += f": flash {s.flash_used:,} of {s.flash_total:,} bytes ({s.flash_percent:.1f}%)"
-        if s.ram_used is not None:
-            text += f", RAM {s.ram_used:,} of {s.ram_total:,} bytes ({s.ram_percent:.1f}%)"
-    print(text)
 
 
 def cmd_build(a: argparse.Namespace) -> int:
-    from bingo_studio.firmware.platformio import run_build
-
-    board = get_board(a.board)
-    result = _run_streamed(
-        "build", a.verbose,
-        lambda **kw: run_build(a.dir, board.key, offline=a.offline, core_dir=a.core_dir, **kw),
-    )
-    _print_size(result, board.title, "Built")
+    target = get_target(a.board)
+    result = _run_streamed("build", a.verbose,
+                           lambda state: target.build(a.dir, offline=a.offline, core_dir=a.core_dir, state=state))
+    print(f"Built for {target.title} in {result.seconds:.1f} s{size_text(result)}")
     if result.firmware:
         print(f"firmware: {result.firmware}")
     print(f"log: {result.log_path}")
     return 0
 
 
-def _pick_port(board_key: str) -> str | None:
-    """The one plugged-in board that can be `board_key`, or a UserError explaining what was found."""
+def cmd_flash(a: argparse.Namespace) -> int:
     from bingo_studio.firmware.ports import list_boards
 
-    if board_key == "pico":
-        return None  # a Pico in BOOTSEL mode is a USB drive, not a serial port: PlatformIO finds it
-    found = list_boards()
-    matching = [b for b in found if board_key in b.candidates]
-    if len(matching) == 1:
-        return matching[0].port
-    title = get_board(board_key).title
-    if not matching:
-        usb = [b.label() for b in found if b.usb]
-        seen = f" (USB serial devices seen: {'; '.join(usb)})" if usb else ""
-        raise UserError(f"No {title} found: plug it in over USB, or name its port with --port{seen}")
-    ports = ", ".join(b.port for b in matching)
-    raise UserError(f"Several boards could be the {title} ({ports}): choose one with --port")
-
-
-def _flash_bootsel_pico(a: argparse.Namespace) -> bool:
-    """A Pico in BOOTSEL mode: build, then copy the .uf2 onto its RPI-RP2 drive. False when none is mounted."""
-    from bingo_studio.firmware import uf2
-    from bingo_studio.firmware.platformio import run_build
-
-    drives = uf2.find_bootsel_drives()
-    if not drives:
-        print(f"No Pico in BOOTSEL mode (RPI-RP2 drive): uploading with PlatformIO. {uf2.BOOTSEL_HELP}",
-              file=sys.stderr)
-        return False
-    if a.offline:  # the project's own bare-metal build (USB serial), as the simulated Pico runs it
-        firmware = _pico_image_for(Path(a.dir), a.verbose).with_suffix(".uf2")
-    else:
-        result = _run_streamed("build", a.verbose, lambda **kw: run_build(a.dir, "pico", core_dir=a.core_dir, **kw))
-        firmware = Path(result.firmware).parent if result.firmware else Path(a.dir) / ".pio" / "build" / "pico"
-    written = uf2.flash_bootsel(firmware, drives)
-    print(f"Flashed Raspberry Pi Pico: copied {written.name} to its BOOTSEL drive {written.parent}")
-    return True
-
-
-def cmd_flash(a: argparse.Namespace) -> int:
-    from bingo_studio.firmware.platformio import run_upload
-
-    board = get_board(a.board)
-    if board.key == "pico" and not a.port:
-        copied = _flash_bootsel_pico(a)
-        if copied:
-            return 0
-    port = a.port or _pick_port(board.key)
+    target = get_target(a.board)
+    port = a.port or target.pick_port(list_boards(), how=" with --port")
     if port:
-        print(f"flashing {board.title} on {port}", file=sys.stderr)
-    result = _run_streamed(
+        print(f"flashing {target.title} on {port}", file=sys.stderr)
+    flashed = _run_streamed(
         "flash", a.verbose,
-        lambda **kw: run_upload(a.dir, board.key, offline=a.offline, core_dir=a.core_dir, port=port, **kw),
+        lambda state: target.flash(a.dir, port=port, offline=a.offline, core_dir=a.core_dir, state=state),
     )
-    _print_size(result, board.title, "Flashed")
-    print(f"log: {result.log_path}")
+    print(f"Flashed for {target.title} in {flashed.result.seconds:.1f} s{size_text(flashed.result)}")
+    print(f"log: {flashed.result.log_path}")
     return 0
 
 
@@ -166,44 +110,43 @@ def cmd_boards(a: argparse.Namespace) -> int:
     others = [b.port for b in found if not b.usb]
     if others:
         print(f"Other serial ports (not USB): {', '.join(others)}")
-    print("Simulated Uno: always available (bingo-studio simulate DIR)")
-    print("Simulated Pico: bingo-studio simulate DIR --board pico (needs Node and rp2040js: ./dev.sh setup)")
+    for t in TARGETS.values():
+        if t.simulated:
+            print(f"{t.title}: bingo-studio simulate DIR --board {t.key}")
     return 0
 
 
 # -- simulate ----------------------------------------------------------------------------------
-def _elf_for(target: Path, core_dir: str | None, verbose: bool) -> Path:
+def _elf_for(project: Path, core_dir: str | None, verbose: bool) -> Path:
     """The Uno ELF of a project (built offline first when missing or older than its sources)."""
-    if target.is_file() and target.suffix == ".elf":
-        return target
-    if not (target / "platformio.ini").is_file():
-        raise UserError(f"{target} is neither a firmware project (platformio.ini) nor an .elf file")
-    elf = target / ".pio" / "build" / "uno" / "firmware.elf"
-    sources = [target / "platformio.ini", *(p for p in (target / "src").rglob("*") if p.is_file())]
+    if project.is_file() and project.suffix == ".elf":
+        return project
+    if not (project / "platformio.ini").is_file():
+        raise UserError(f"{project} is neither a firmware project (platformio.ini) nor an .elf file")
+    target = TARGETS["sim"]
+    elf = target.elf(project)
+    sources = [project / "platformio.ini", *(p for p in (project / "src").rglob("*") if p.is_file())]
     if not elf.is_file() or max(p.stat().st_mtime for p in sources) > elf.stat().st_mtime:
-        from bingo_studio.firmware.platformio import run_build
-
         print("building the firmware for the simulated Uno (offline)...", file=sys.stderr)
-        _run_streamed("build", verbose, lambda **kw: run_build(target, "uno", offline=True, core_dir=core_dir, **kw))
+        _run_streamed("build", verbose, lambda state: target.build(project, core_dir=core_dir, state=state))
     return elf
 
 
-def _pico_image_for(target: Path, verbose: bool) -> Path:
+def _pico_image_for(project: Path, verbose: bool) -> Path:
     """The simulated Pico's flash image of a project (built from its src/ when missing or older)."""
-    if target.is_file() and target.suffix in (".bin", ".elf", ".uf2"):
-        return target
-    src = target / "src"
+    if project.is_file() and project.suffix in (".bin", ".elf", ".uf2"):
+        return project
+    src = project / "src"
     if not (src / "bingo_model.c").is_file():
-        raise UserError(f"{target} is neither a firmware project (src/bingo_model.c) nor a Pico image")
-    image = target / ".pio" / "build" / "pico-sim" / "bingo_pico.bin"
+        raise UserError(f"{project} is neither a firmware project (src/bingo_model.c) nor a Pico image")
+    target = TARGETS["pico-sim"]
+    image = target.image(project)
     newest = max(p.stat().st_mtime for p in src.rglob("*") if p.is_file())
     if not image.is_file() or newest > image.stat().st_mtime:
-        from bingo_studio.firmware.pico_build import build_sources
-
         print("building the firmware for the simulated Pico (arm-none-eabi-gcc)...", file=sys.stderr)
-        build = build_sources(src, image.parent)
+        result = target.build(project)
         if verbose:
-            print(f"flash {build.flash_bytes:,} B, RAM {build.ram_bytes:,} B; {build.uf2}", file=sys.stderr)
+            print(result.lines[-1], file=sys.stderr)
     return image
 
 
@@ -247,57 +190,45 @@ def _console(sim, ser) -> None:
 
 
 def _test_set(sim, ser, run_dir: str, limit: int | None, timeout: float, pace_us: float, title: str) -> int:
-    from bingo_studio.firmware.simulator import ask, format_features, wait_ready
+    from bingo_studio.deploy.device_test import run_test_set
+    from bingo_studio.firmware.protocol_client import LineReader
     from bingo_studio.runs import load_run
 
     ds = load_run(run_dir).get_dataset()
-    x, y = ds.x_test, ds.y_test
-    if limit:
-        x, y = x[:limit], y[:limit]
-    name, n_features = wait_ready(ser)
-    if n_features != x.shape[1]:
-        raise UserError(f"The firmware '{name}' takes {n_features} features but the run's data has {x.shape[1]}")
-    correct = errors = silent = 0
-    answered_cycles = len(sim.cycles)
-    for i, (row, label) in enumerate(zip(x, y)):
-        try:
-            reply = ask(ser, format_features(row), timeout=timeout, pace_us=pace_us)
-            silent = 0
-        except TimeoutError:
-            silent += 1
-            if silent >= 3:
-                raise UserError(f"The {title} stopped answering (sample {i}); "
-                                "try --pace-us 400 if it drops bytes") from None
-            ser.write(b"\n")  # the newline was probably lost: end the half line, skip its reply
-            ser.readline()
-            errors += 1
-            print(f"sample {i}: no answer", file=sys.stderr)
-            continue
-        if reply.error:
-            errors += 1
-            print(f"sample {i}: err {reply.error}", file=sys.stderr)
-        else:
-            correct += int(reply.cls == int(label))
-        if sys.stderr.isatty():
-            sys.stderr.write(f"\r{i + 1}/{len(y)} answered, {correct} correct")
+    x, y = ds.x_test[:limit] if limit else ds.x_test, ds.y_test[:limit] if limit else ds.y_test
+    tty = sys.stderr.isatty()
+
+    def show(p) -> None:
+        if tty:
+            sys.stderr.write("\r" + p.message)
             sys.stderr.flush()
-    if sys.stderr.isatty():
+
+    counted = len(sim.cycles)
+    result = run_test_set(LineReader(ser), x, y, ds.n_classes, pace_us, TaskState(show), timeout)
+    if tty:
         sys.stderr.write("\n")
-    cycles = sim.wait_cycles(answered_cycles + len(y) - errors, timeout=2.0)[answered_cycles:]
-    print(f"{title} ({name}): {correct}/{len(y)} correct = {correct / max(len(y), 1):.2%} on the test split"
-          + (f", {errors} errors" if errors else ""))
+    for e in result.errors:
+        print(e, file=sys.stderr)
+    # one cycle count per answered sample: none for err answers or lost lines
+    cycles = sim.wait_cycles(counted + result.n - len(result.errors), timeout=2.0)[counted:]
+    print(f"{title} ({result.model}): {result.correct}/{result.n} correct = {result.accuracy:.2%} "
+          "on the test split" + (f", {len(result.errors)} errors" if result.errors else ""))
     if cycles:
         mean = sum(cycles) / len(cycles)
         print(f"cycles per inference: mean {mean:,.0f} (min {min(cycles):,}, max {max(cycles):,}) "
               f"= {sim.cycles_to_us(mean) / 1000:.2f} ms at {sim.clock_hz / 1e6:g} MHz")
-    if errors:
+    if result.errors:
         print("note: errors like 'value N is empty' mean the board dropped bytes while computing; "
               f"a larger --pace-us (now {pace_us:g}) sends slower", file=sys.stderr)
-    return 0 if not errors else 1
+    return 0 if not result.errors else 1
+
+
+# `simulate --board`: the simulated target of each board family
+SIMULATED = {"uno": "sim", "sim": "sim", "pico": "pico-sim", "pico-sim": "pico-sim"}
 
 
 def cmd_simulate(a: argparse.Namespace) -> int:
-    if a.board == "pico":
+    if SIMULATED[a.board] == "pico-sim":
         elf = _pico_image_for(Path(a.dir), a.verbose)
     else:
         elf = _elf_for(Path(a.dir), a.core_dir, a.verbose)
@@ -308,19 +239,17 @@ def cmd_simulate(a: argparse.Namespace) -> int:
 
 
 def _simulate(elf: Path, a: argparse.Namespace) -> int:
-    import serial
-
     from bingo_studio.firmware.simulator import SimulatedUno
 
-    if a.board == "pico":
+    target = TARGETS[SIMULATED[a.board]]
+    pace_us = target.pace_us if a.pace_us is None else a.pace_us
+    title, chip = target.title.replace("Simulated", "simulated"), target.board.mcu
+    if target.key == "pico-sim":
         from bingo_studio.firmware.simulated_pico import SimulatedPico
 
-        # the Pico's UART FIFO holds bytes while it computes: no pacing needed unless asked
-        title, chip, pace_us, sim = "simulated Pico", "RP2040", a.pace_us or 0.0, SimulatedPico(elf)
-    else:
-        # a person or another program at the port: real speed (and an idle core); a test set: flat out
-        title, chip = "simulated Uno", "ATmega328P"
-        pace_us, sim = 300.0 if a.pace_us is None else a.pace_us, SimulatedUno(elf, realtime=not a.test_set)
+        sim = SimulatedPico(elf)
+    else:  # a person or another program at the port: real speed (and an idle core); a test set: flat out
+        sim = SimulatedUno(elf, realtime=not a.test_set)
     with sim:
         print(f"{title} on {sim.port} ({chip}, {sim.clock_hz / 1e6:g} MHz)", file=sys.stderr)
         if a.port_only:
@@ -330,7 +259,7 @@ def _simulate(elf: Path, a: argparse.Namespace) -> int:
                     time.sleep(1)
             except KeyboardInterrupt:
                 return 0
-        with serial.Serial(sim.port, 115200, timeout=0.2) as ser:
+        with target.open_serial(sim.port, timeout=0.2) as ser:
             if a.test_set:
                 return _test_set(sim, ser, a.test_set, a.limit, a.timeout, pace_us, title)
             _console(sim, ser)
@@ -338,48 +267,17 @@ def _simulate(elf: Path, a: argparse.Namespace) -> int:
 
 
 # -- export -----------------------------------------------------------------------------------
-def firmware_model_for_run(run_dir: str | Path, min_accuracy: float | None = None, method: str = "bingo"):
-    """The run's model as a FirmwareModel: pruned to `min_accuracy` now (saved to the run), else
-    with the run's saved mask (from `prune`), else dense."""
-    import numpy as np
-
-    from bingo_studio.firmware.spec import FirmwareModel
-    from bingo_studio.runs import load_run, load_tensors
-
-    run = load_run(run_dir)
-    dataset = run.get_dataset()
-    meta = {"dataset": run.config.dataset.name, "run": str(Path(run_dir).resolve())}
-    if min_accuracy is not None:
-        from bingo_studio.pruning.methods import prune_run
-
-        result = prune_run(run, method, min_accuracy)
-        masks, meta["test_accuracy"] = result.masks, round(result.test_accuracy, 4)
-    elif run.path is not None and (run.path / "mask.pt").exists():
-        masks = load_tensors(run.path / "mask.pt")
-        meta["test_accuracy"] = run.extra.get("prune", {}).get("test_accuracy")
-    else:
-        print("note: the run is not pruned (bingo-studio prune, or --min-accuracy): exporting it dense",
-              file=sys.stderr)
-        masks = {name: np.ones(tuple(layer.weight.shape), dtype=bool) for name, layer in run.layers.items()}
-    return FirmwareModel.from_torch(run.model, dataset, masks, meta=meta, name=run.config.dataset.name)
-
-
-def export_run(run_dir: str | Path, board: str, out: str | Path, min_accuracy: float | None = None,
-               fmt: str = "int8", method: str = "bingo", exact_cycles: bool = False):
-    """Write a firmware project for a trained run (see firmware_model_for_run); returns project.ExportResult."""
-    from bingo_studio.firmware.project import export
-
-    fmodel = firmware_model_for_run(run_dir, min_accuracy, method)
-    return export(fmodel, out, board, fmt=fmt, exact_cycles=exact_cycles)
-
-
 def cmd_export(a: argparse.Namespace) -> int:
+    from bingo_studio.deploy.export import export_run
+
     result = export_run(a.run, a.board, a.out, min_accuracy=a.min_accuracy, fmt=a.format,
                         exact_cycles=a.exact_cycles)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(result.summary)
-    board = get_board(a.board)
-    hint = " --offline" if board.avr else ""
-    print(f"next: bingo-studio build {result.project_dir} --board {board.key}{hint}")
+    target = get_target(a.board)
+    hint = " --offline" if target.offline_possible else ""
+    print(f"next: bingo-studio build {result.project_dir} --board {target.key}{hint}")
     return 0
 
 
@@ -421,7 +319,7 @@ def register(subparsers) -> None:
 
     s = subparsers.add_parser("simulate", help="run a project's firmware on a simulated Uno or Pico")
     s.add_argument("dir", help="firmware project folder (built offline if needed), a Uno .elf or a Pico .bin")
-    s.add_argument("--board", choices=["uno", "pico"], default="uno",
+    s.add_argument("--board", choices=list(SIMULATED), default="uno",
                    help="simulated board: uno (ATmega328P in simavr, default) or pico (RP2040 in rp2040js)")
     s.add_argument("--test-set", metavar="RUN", help="answer this run's test split and report accuracy and cycles")
     s.add_argument("--limit", type=int, help="with --test-set: only the first N samples")

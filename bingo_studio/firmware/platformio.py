@@ -1,8 +1,9 @@
 """Build and flash generated firmware with PlatformIO, streaming its output and explaining failures.
 
-The GUI runs `build_command`/`upload_command` in a QProcess; the CLI calls `run_build`/`run_upload`,
-which stream the same output line by line to a callback. Either way a failure ends up as one plain
-sentence from `explain_failure`, with PlatformIO's full log kept beside the project.
+`run_build`/`run_upload` stream PlatformIO's output line by line to a callback; the targets
+(bingo_studio.targets) call them for the CLI and the window alike. A failure ends up as one plain
+sentence (`explain_failure`, or a RAM overflow PlatformIO only warns about), with PlatformIO's full
+log kept beside the project.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bingo_studio.firmware import local_platform
 REGISTRY_HOST = ("api.registry.platformio.org", 443)
 LOG_DIR_NAME = "logs"
 PROBE_DEADLINE = 8.0  # seconds to wait for the registry check before calling the network down
+AVR_RAM_START = 0x800100  # ATmega328P: data addresses carry 0x800000; RAM follows 256 bytes of registers
 
 LineCallback = Callable[[str], None]
 
@@ -184,6 +186,20 @@ def parse_size(log_text: str) -> SizeReport | None:
     return SizeReport(found["Flash"][0], found["Flash"][1], ram[0], ram[1])
 
 
+def ram_overflow_message(used: int, total: int) -> str:
+    """The one line for firmware whose static RAM (data + bss) exceeds the board's."""
+    return (f"The firmware needs {used:,} bytes of RAM but the board has {total:,}: "
+            f"{used - total:,} bytes over (prune more)")
+
+
+def avr_ram_used(log_text: str) -> int | None:
+    """Static RAM of an AVR build the linker refused ("section `.bss' is not within region `data'"):
+    the end address it names, less the start of the ATmega328P's RAM (Uno, Nano)."""
+    m = _first(r"address (0x[0-9a-fA-F]+) of \S+ section [`']\.(?:bss|data|noinit)' is not within region [`']data'",
+               log_text)
+    return int(m.group(1), 16) - AVR_RAM_START if m else None
+
+
 def registry_reachable(host: tuple[str, int] = REGISTRY_HOST, timeout: float = 3.0) -> bool:
     """Whether PlatformIO's package registry answers a TCP connection (so a download can work)."""
     try:
@@ -202,7 +218,7 @@ def download_needed_message(what: str | None) -> str:
 
 
 def detect_download(line: str) -> str | None:
-    """The package PlatformIO starts downloading on this output line, if any (for QProcess watchers)."""
+    """The package PlatformIO starts downloading on this output line, if any."""
     m = _INSTALL_RE.match(line.strip())
     return m.group(2) if m else None
 
@@ -418,8 +434,8 @@ def run_pio(
     elif not ok:
         reason = explain_failure(text)
     elif size and size.ram_total and size.ram_used is not None and size.ram_used > size.ram_total:
-        ok = False
-        reason = explain_failure(text)
+        ok = False  # PlatformIO only warns: the board would crash at run time
+        reason = ram_overflow_message(size.ram_used, size.ram_total)
     else:
         reason = ""
     return RunResult(
@@ -449,6 +465,10 @@ def _run(
     argv, env = argv_env
     log_path = project / LOG_DIR_NAME / f"{action}-{env_name}.log"
     result = run_pio(argv, env, log_path, on_line, cancel, timeout, allow_downloads)
+    board_info = get_board(board)
+    used = avr_ram_used("\n".join(result.lines)) if board_info.avr and not result.ok else None
+    if used is not None:
+        result.reason = ram_overflow_message(used, board_info.ram_bytes)
     elf = project / ".pio" / "build" / env_name / "firmware.elf"
     if result.ok and elf.is_file():
         result.firmware = elf

@@ -102,6 +102,8 @@ class ExportResult:
     fmt: str
     size: SizeReport
     files: list[Path] = field(default_factory=list)
+    qmodel: QModel | None = field(default=None, repr=False)  # the quantised model the firmware holds
+    notes: list[str] = field(default_factory=list)  # things the user should know (e.g. exported dense)
 
     @property
     def fits(self) -> bool:
@@ -138,4 +140,4 @@ def export(
     project = write_project(q, out_dir, (b.key,), exact_cycles=exact_cycles)
     report = size_report(q, boards=(b.key,))
     files = [project / "platformio.ini", project / "README.txt"] + [project / "src" / f for f in GENERATED]
-    return ExportResult(project, b.key, b.env, fmt, report, files)
+    return ExportResult(project, b.key, b.env, fmt, report, files, q)

@@ -96,17 +96,16 @@ def predict_on_pico(image_path: Path | str, x, timeout: float = 60.0) -> tuple[l
     What the board-fit and latency figures for the Pico are measured with: one line a sample over
     the simulated serial port; an `err` reply raises (the image and the data do not belong together).
     """
-    import serial
+    from bingo_studio.firmware.protocol_client import LineReader, ask, format_features, open_port, wait_ready
 
-    from bingo_studio.firmware.simulator import ask, format_features, wait_ready
-
-    with SimulatedPico(image_path) as sim, serial.Serial(sim.port, 115200, timeout=10) as ser:
-        _, n_features = wait_ready(ser, 30)
+    with SimulatedPico(image_path) as sim, open_port(sim.port) as ser:
+        reader = LineReader(ser)
+        _, n_features = wait_ready(reader, 30)
         classes = []
         for i, row in enumerate(x):
             if len(row) != n_features:
                 raise UserError(f"The Pico image takes {n_features} features, the data has {len(row)}")
-            reply = ask(ser, format_features(row), timeout=timeout)
+            reply = ask(reader, format_features(row), timeout=timeout)
             if reply.error:
                 raise UserError(f"The simulated Pico answered sample {i} with: err {reply.error}")
             classes.append(reply.cls)

@@ -30,7 +30,6 @@ import termios
 import threading
 import time
 import tty
-from dataclasses import dataclass
 from pathlib import Path
 
 from bingo_studio.errors import UserError
@@ -278,80 +277,3 @@ class SimulatedUno:
                     self._cycle_event.notify_all()
             elif line:
                 self.messages.append(line)
-
-
-# -- host side of the firmware's line protocol (works on any serial port, simulated or real) -------
-@dataclass
-class Reply:
-    """The firmware's answer to one features line: `pred <class> <label> <us>` or `err <reason>`."""
-
-    line: str
-    cls: int | None = None
-    label: str = ""
-    us: int | None = None
-    error: str = ""
-
-
-def format_features(row) -> str:
-    """One CSV line of raw (un-normalised) feature values; the firmware normalises them itself."""
-    return ",".join(f"{float(v):.7g}" for v in row)
-
-
-def parse_reply(line: str) -> Reply | None:
-    """A Reply for 'pred ...'/'err ...' lines, None for anything else (ready, info, debug prints)."""
-    parts = line.strip().split()
-    if len(parts) >= 3 and parts[0] == "pred":
-        try:
-            us = int(parts[3]) if len(parts) > 3 else None
-            return Reply(line.strip(), int(parts[1]), parts[2], us)
-        except ValueError:
-            return Reply(line.strip(), error=f"malformed reply: {line.strip()}")
-    if parts and parts[0] == "err":
-        return Reply(line.strip(), error=" ".join(parts[1:]) or "error")
-    return None
-
-
-def wait_ready(ser, timeout: float = 10.0) -> tuple[str, int]:
-    """Read lines until the firmware's `ready <name> <n_features>`; returns (name, n_features)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = ser.readline().decode("ascii", "replace").strip()
-        parts = line.split()
-        if len(parts) >= 3 and parts[0] == "ready":
-            try:
-                return parts[1], int(parts[2])
-            except ValueError:
-                pass
-    raise UserError(f"The board did not say 'ready' within {timeout:.0f} s (is the BINGO firmware on it?)")
-
-
-def send_line(ser, line: str, pace_us: float = 0.0) -> None:
-    """Write one line; with pace_us, at most one byte per pace_us microseconds on average.
-
-    A board that computes while values arrive (the Uno's streamed first layer) can fall behind
-    115200 baud; its 64-byte receive buffer then overflows and bytes are lost. Pacing avoids that.
-    """
-    data = line.encode("ascii") + b"\n"
-    if pace_us <= 0:
-        ser.write(data)
-        return
-    chunk = 16
-    for i in range(0, len(data), chunk):
-        ser.write(data[i : i + chunk])
-        ser.flush()
-        time.sleep(chunk * pace_us / 1e6)
-
-
-def ask(ser, line: str, timeout: float = 10.0, pace_us: float = 0.0) -> Reply:
-    """Send one line and wait for its pred/err reply (other lines in between are skipped).
-
-    Raises TimeoutError when no reply comes (e.g. the line's newline was lost).
-    """
-    send_line(ser, line, pace_us)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        raw = ser.readline()
-        reply = parse_reply(raw.decode("ascii", "replace")) if raw else None
-        if reply is not None:
-            return reply
-    raise TimeoutError(f"no answer from the board within {timeout:.0f} s")

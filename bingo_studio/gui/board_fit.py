@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
-from bingo_studio.boards import BOARDS
+from bingo_studio.boards import BOARDS, REPORTED_BOARDS
 from bingo_studio.gui import terms
-from bingo_studio.pruning.size import BOARDS_SHOWN
 
-BOARD_KEYS = BOARDS_SHOWN  # the boards every size report in the window shows
+BOARD_KEYS = REPORTED_BOARDS  # the boards every size report in the window shows
 
 
 def _bar(tooltip: str) -> QProgressBar:

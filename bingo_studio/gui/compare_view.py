@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import LAYER_COLORS, make_plot
-from bingo_studio.gui.workers import run_task
+from bingo_studio.gui.workers import TaskSlot
 
 
 class CompareView(QWidget):
@@ -32,7 +32,7 @@ class CompareView(QWidget):
     def __init__(self, studio: Studio, parent: QWidget | None = None):
         super().__init__(parent)
         self.studio = studio
-        self.task = None
+        self.work = TaskSlot(self)
         self.rows: list[dict] = []
         self.plot = make_plot(
             "Methods compared", "validation accuracy", "% of weights pruned", legend=(10, -10)
@@ -86,7 +86,7 @@ class CompareView(QWidget):
             f"Comparing {len(methods)} pruning methods with this run's settings (each trains "
             "from the same seed)..."
         )
-        self.task = run_task(
+        self.work.start(
             lambda s: compare(cfg, methods, min_accuracy=floor, state=s),
             self._done,
             self._failed,
@@ -94,9 +94,7 @@ class CompareView(QWidget):
         )
 
     def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            self.task = None
+        self.work.stop()  # the comparison ends after the current step; "Cancelled" still arrives
 
     def _progress(self, p) -> None:
         self.progress.setValue(int(1000 * p.fraction))
@@ -104,13 +102,11 @@ class CompareView(QWidget):
             self.status.setText(p.message)
 
     def _failed(self, message: str) -> None:
-        self.task = None
         self._show(False)
         self.status.setText(f"<span style='color:#c62828'>{message}</span>")
         self.task_finished.emit()
 
     def _done(self, result) -> None:
-        self.task = None
         self._show(True)
         self.show_result(result)
         self.task_finished.emit()

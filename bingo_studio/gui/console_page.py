@@ -1,10 +1,11 @@
 """Step 5, Test on device: a serial console with test-sample, test-set and Serial Plotter views.
 
-Inputs: Studio.ports (plus the simulated Uno's port; the port last flashed is offered first), the
-trained run's dataset (test split), Studio.qmodel (the int8 model the board runs, for the host's
-answers).
-Outputs: none to other steps; ``last_test`` holds the last test-set result, ``last_sample`` the last
-single-sample answer (for tests and tools).
+Inputs: Studio.ports (plus the port of a simulator the studio runs; the port last flashed is
+offered first), Studio.device_target (how fast that target takes lines), the trained run's dataset
+(test split), Studio.qmodel (the int8 model the board runs, for the host's answers).
+Outputs: none to other steps; ``last_test`` holds the last test-set result (a
+deploy.device_test.DeviceTestResult), ``last_sample`` the last single-sample answer (for tests).
+The tests on the device are deploy.device_test's, run in the serial thread (gui.serial_link).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bingo_studio.deploy.device_test import host_inputs, run_sample, run_test_set
 from bingo_studio.gui import terms
-from bingo_studio.gui.device_test import PACE_US, host_inputs, sample_job, test_set_job
 from bingo_studio.gui.serial_link import SerialLink
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import LAYER_COLORS, make_plot
+from bingo_studio.targets import PACE_US
 
 DRAIN_MS = 50
 MAX_APPEND = 16 * 1024  # characters added to the transcript per drain
@@ -66,7 +68,8 @@ class ConsolePage(QWidget):
         super().__init__(parent)
         self.studio = studio
         self.link = SerialLink(self)
-        self.last_test: dict | None = None
+        self.last_test = None  # deploy.device_test.DeviceTestResult
+        self.last_host_accuracy: float | None = None
         self.last_sample: dict | None = None
         self._job = ""
         self._partial = ""
@@ -176,9 +179,9 @@ class ConsolePage(QWidget):
         """Fill the port list; keep the user's choice unless a board was just flashed (then offer it)."""
         current = self.port_box.currentData()
         entries = []
-        sim = self.studio.simulator
-        if sim is not None and sim.port:
-            entries.append((f"{sim.port}  Simulated Uno", sim.port))
+        st = self.studio
+        if st.device is not None and st.device_port:
+            entries.append((f"{st.device_port}  {st.device_target.title}", st.device_port))
         for b in self.studio.ports:
             entries.append((b.label(), b.port))
         self.port_box.blockSignals(True)
@@ -317,7 +320,8 @@ class ConsolePage(QWidget):
         i = int(self._rng.integers(len(ds.y_test)))
         self._sample_index = i
         self.sample_result.setText(f"Sending test sample #{i}...")
-        self._start_job("sample", sample_job(ds.x_test[i], self._pace_us()))
+        row, pace = ds.x_test[i], self._pace_us()
+        self._start_job("sample", lambda reader, _state: run_sample(reader, row, pace))
 
     def run_test_set(self) -> None:
         ds = self._test_data()
@@ -326,13 +330,17 @@ class ConsolePage(QWidget):
             return
         self.progress.setValue(0)
         self.test_result.setText(f"Sending {len(ds.y_test)} test samples...")
-        self._start_job("test set", test_set_job(ds.x_test, ds.y_test, ds.n_classes, self._pace_us()))
+        pace = self._pace_us()
+        self._start_job("test set", lambda reader, state: run_test_set(reader, ds.x_test, ds.y_test, ds.n_classes,
+                                                                       pace, state))
 
     def _pace_us(self) -> float:
-        """Real boards get paced lines (an Uno computes while values arrive); the simulator takes
-        bytes only as fast as its UART does, so it needs none."""
-        sim = self.studio.simulator
-        return 0.0 if sim is not None and self.link.port == sim.port else PACE_US
+        """How fast the target flashed on this port takes lines (an Uno computes while values
+        arrive); an unknown board gets the careful pace."""
+        st = self.studio
+        if st.device_target is not None and self.link.port == st.device_port:
+            return st.device_target.pace_us
+        return PACE_US
 
     def host_predictions(self, x: np.ndarray) -> np.ndarray | None:
         """What this computer answers for the same inputs: the int8 model the board runs, if exported
@@ -353,7 +361,7 @@ class ConsolePage(QWidget):
         self.progress.setValue(int(1000 * p.fraction))
         self.test_result.setText(p.message)
 
-    def _job_done(self, result: dict) -> None:
+    def _job_done(self, result) -> None:
         kind, self._job = self._job, ""
         self._set_connected(self.link.is_open())
         ds = self._test_data()
@@ -379,21 +387,16 @@ class ConsolePage(QWidget):
             return
         host = self.host_predictions(ds.x_test)
         host_acc = float((host == ds.y_test).mean()) if host is not None else None
-        result["host_accuracy"] = host_acc
-        self.last_test = result
+        self.last_test, self.last_host_accuracy = result, host_acc
         self.progress.setValue(1000)
-        lat = (
-            f"mean latency {result['mean_us'] / 1000:.2f} ms"
-            if result["mean_us"] is not None
-            else "no latency"
-        )
+        lat = f"mean latency {result.mean_us / 1000:.2f} ms" if result.mean_us is not None else "no latency"
         host_text = f"this computer: {host_acc:.2%}" if host_acc is not None else ""
-        err = f" · {len(result['errors'])} errors" if result["errors"] else ""
+        err = f" · {len(result.errors)} errors" if result.errors else ""
         self.test_result.setText(
-            f"On the board: <b>{result['accuracy']:.2%}</b> of {result['n']} test samples "
+            f"On the board: <b>{result.accuracy:.2%}</b> of {result.n} test samples "
             f"correct ({host_text}) · {lat}{err}"
         )
-        self._show_confusion(result["confusion"], ds.class_names)
+        self._show_confusion(result.confusion, ds.class_names)
 
     def _show_confusion(self, m: np.ndarray, names: list[str]) -> None:
         n = len(names)

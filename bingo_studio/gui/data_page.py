@@ -31,7 +31,7 @@ from bingo_studio.errors import UserError
 from bingo_studio.gui import terms
 from bingo_studio.gui.board_fit import BOARD_KEYS, BoardFitView
 from bingo_studio.gui.studio import Studio
-from bingo_studio.gui.workers import run_task
+from bingo_studio.gui.workers import TaskSlot
 
 CSV_ITEM = "csv"
 
@@ -57,9 +57,8 @@ class DataPage(QWidget):
         from bingo_studio.models import FAMILIES, PRESETS
 
         self.studio = studio
-        self._tasks: set = set()
-        self._load_serial = 0
-        self._size_serial = 0
+        # one current task of each kind: a newer request supersedes the older one's result
+        self.previews, self.loads, self.sizing = TaskSlot(self), TaskSlot(self), TaskSlot(self)
         self.sizes = None  # (describe dict, firmware SizeReport) of the chosen model
 
         # -- dataset ---------------------------------------------------------------------------
@@ -229,7 +228,7 @@ class DataPage(QWidget):
         if not path:
             return
         self.csv_errors.setText("Reading the file...")
-        self._start(lambda _s: preview_csv(path, label), self._show_preview)
+        self._start(self.previews, lambda _s: preview_csv(path, label), self._show_preview)
 
     def _show_preview(self, p: dict) -> None:
         header = p.get("header") or []
@@ -283,13 +282,9 @@ class DataPage(QWidget):
     def _load(self, cfg: DatasetConfig) -> None:
         from bingo_studio.data import load_dataset
 
-        self._load_serial += 1
-        serial = self._load_serial
         self.dataset_info.setText(f"Loading {cfg.name}...")
 
         def done(ds) -> None:
-            if serial != self._load_serial:
-                return  # the user picked another dataset meanwhile
             self.dataset_info.setText(
                 f"<b>{ds.name}</b>: {ds.description}<br>{len(ds.y_train)} training, "
                 f"{len(ds.y_val)} validation and {len(ds.y_test)} test samples; {ds.n_features} features, "
@@ -302,14 +297,12 @@ class DataPage(QWidget):
             self.studio.set_dataset(ds)
 
         def failed(msg: str) -> None:
-            if serial != self._load_serial:
-                return
             target = self.csv_errors if cfg.name == CSV_ITEM else self.dataset_info
             target.setText(
                 f"<span style='color:#c62828'>{msg}</span>" if target is self.dataset_info else msg
             )
 
-        self._start(lambda _s: load_dataset(cfg), done, failed)
+        self._start(self.loads, lambda _s: load_dataset(cfg), done, failed)
 
     # -- model -------------------------------------------------------------------------------------
     def _preset_picked(self, *_args) -> None:
@@ -344,12 +337,7 @@ class DataPage(QWidget):
         if ds is None:
             self.model_info.setText("Sizes appear once the dataset has loaded.")
             return
-        self._size_serial += 1
-        serial = self._size_serial
-
         def done(result) -> None:
-            if serial != self._size_serial:
-                return
             info, report = result
             self.sizes = result
             widths = [ds.n_features, *(cfg.hidden or []), ds.n_classes]
@@ -366,6 +354,7 @@ class DataPage(QWidget):
             self.fit_view.show_fits(report.boards)
 
         self._start(
+            self.sizing,
             lambda _s: _dense_size(cfg, ds),
             done,
             lambda m: self.model_info.setText(f"<span style='color:#c62828'>{m}</span>"),
@@ -401,10 +390,8 @@ class DataPage(QWidget):
             self._dataset_picked()
         self._update_sizes()
 
-    def _start(self, fn, done, failed=None) -> None:
-        task = run_task(fn, done, failed or (lambda m: self.dataset_info.setText(m)))
-        self._tasks.add(task)
-        task.finished.connect(lambda: self._tasks.discard(task))
+    def _start(self, slot: TaskSlot, fn, done, failed=None) -> None:
+        slot.start(fn, done, failed or (lambda m: self.dataset_info.setText(m)))
 
     def busy(self) -> bool:
-        return any(t.is_running() for t in self._tasks)
+        return any(slot.busy() for slot in (self.previews, self.loads, self.sizing))

@@ -269,4 +269,4 @@ class MainWindow(QMainWindow):
         self.console_page.link.close()
         wait_all()
         self.autosave()
-        self.studio.set_simulator(None)
+        self.studio.close_device()

@@ -3,8 +3,9 @@
 Inputs: Studio.run (a trained run). After training, a worker builds the method's PruningPlan,
 traces its curve once, and for every grid point of the curve evaluates test accuracy and the
 firmware size report; moving the slider is then PruningPlan.lookup plus a dict lookup.
-Outputs: Studio.set_plan(plan, grid, method), Studio.set_floor(min_accuracy); ``selection()`` -> the
-numbers shown (for tests and the Deploy step).
+Outputs: Studio.set_plan(plan, grid, method), Studio.floor (the minimum accuracy); ``selection()``
+-> the numbers shown (for tests and the Deploy step). The worker prunes a copy of the run
+(workers.worker_copy): the plan it returns never shares a model with the window.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from bingo_studio.gui.board_fit import BOARD_KEYS, BoardFitView
 from bingo_studio.gui.compare_view import CompareView
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import make_plot
-from bingo_studio.gui.workers import run_task
+from bingo_studio.gui.workers import TaskSlot, worker_copy
 from bingo_studio.pruning.floor import floor_for
 from bingo_studio.pruning.grid import plan_with_grid
 
@@ -46,7 +47,7 @@ class PrunePage(QWidget):
         from bingo_studio.pruning.methods import METHODS
 
         self.studio = studio
-        self.task = None
+        self.work = TaskSlot(self)
         self.last_update_ms = 0.0
         self._selection: dict = {}
 
@@ -158,9 +159,7 @@ class PrunePage(QWidget):
     # -- the plan (worker) -------------------------------------------------------------------------
     def recompute(self) -> None:
         run = self.studio.run
-        if self.task is not None:
-            self.task.cancel()
-            self.task = None
+        self.work.cancel()
         self._enable(False)
         self.curve_item.setData([], [])
         self.marker.setData([], [])
@@ -171,22 +170,17 @@ class PrunePage(QWidget):
         self.progress.setVisible(True)
         self.progress.setValue(0)
         self.status.setText(f"Computing the pruning curve ({method})...")
-        task = run_task(lambda s: plan_with_grid(run, method, s, BOARD_KEYS), None, self._failed, self._progress)
-        task.done.connect(lambda result, t=task, m=method: self._plan_ready(t, m, result))
-        self.task = task
+        self.work.start(lambda s: plan_with_grid(worker_copy(run), method, s, BOARD_KEYS),
+                        lambda result: self._plan_ready(method, result), self._failed, self._progress)
 
     def _progress(self, p) -> None:
         self.progress.setValue(int(1000 * p.fraction))
 
     def _failed(self, message: str) -> None:
-        self.task = None
         self.progress.setVisible(False)
         self.status.setText(f"<span style='color:#c62828'>{message}</span>")
 
-    def _plan_ready(self, task, method: str, result) -> None:
-        if task is not self.task:
-            return  # superseded by a newer run or method
-        self.task = None
+    def _plan_ready(self, method: str, result) -> None:
         plan, grid = result
         self.progress.setVisible(False)
         self.studio.set_plan(plan, grid, method)

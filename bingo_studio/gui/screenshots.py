@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: w.studio.plan is not None and w.prune_page.slider.isEnabled())
     shot(2, "04-prune.png")
     w.prune_page.compare_button.click()
-    wait(lambda: w.prune_page.compare_view.task is None and w.prune_page.compare_view.rows)
+    wait(lambda: not w.prune_page.compare_view.work.busy() and w.prune_page.compare_view.rows)
     shot(2, "05-prune-compare.png")
     w.prune_page.compare_view.setVisible(False)
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     shot(3, "06-deploy.png")
 
     cp = w.console_page
-    cp.select_port(w.studio.simulator.port)
+    cp.select_port(w.studio.device_port)
     cp.connect_port()
     wait(lambda: "ready" in cp.transcript.toPlainText())
     cp.send_test_sample()

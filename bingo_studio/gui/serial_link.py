@@ -1,7 +1,7 @@
 """A serial port owned by one worker thread (pyserial; QtSerialPort is not in PySide6-Essentials).
 
-Inputs: ``open(port, baud)``, ``send(text)``, ``start_job(job)`` (a function run in the serial thread
-with the open port, e.g. the test-set run), ``close()``.
+Inputs: ``open(port, baud)``, ``send(text)``, ``start_job(job)`` (``job(reader, state)`` run in the
+serial thread on the open port, e.g. deploy.device_test.run_test_set), ``close()``.
 Outputs (signals): ``opened(port)``, ``closed(reason)`` (reason is "" when the user disconnected,
 else a plain sentence: unplugged, reset...), ``job_progress``, ``job_done``, ``job_failed``.
 Received bytes are not signalled one by one: they collect in a capped buffer that the console
@@ -12,35 +12,14 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 
 from PySide6.QtCore import QObject, Signal
 
 from bingo_studio.errors import UserError
+from bingo_studio.firmware.protocol_client import LineReader, open_port
 from bingo_studio.training.task import TaskCancelled, TaskState
 
 RX_CAP = 64 * 1024  # bytes kept between two drains; older bytes are dropped (and counted)
-
-
-class LineReader:
-    """Whole lines from a serial port with a short read timeout (pyserial's readline can return a
-    partial line when its timeout expires); every byte read is also passed to ``echo``."""
-
-    def __init__(self, ser, echo):
-        self.ser = ser
-        self.echo = echo
-        self.pending = b""
-
-    def readline(self, deadline: float) -> str | None:
-        while b"\n" not in self.pending:
-            if time.monotonic() > deadline:
-                return None
-            data = self.ser.read(self.ser.in_waiting or 1)
-            if data:
-                self.echo(data)
-                self.pending += data
-        line, self.pending = self.pending.split(b"\n", 1)
-        return line.decode("ascii", "replace").strip()
 
 
 class _Relay(QObject):
@@ -96,7 +75,7 @@ class SerialLink(QObject):
         self._out.put(text.encode("ascii", "replace") + b"\n")
 
     def start_job(self, job) -> TaskState:
-        """Run ``job(reader, ser, state)`` in the serial thread; its result goes to job_done.
+        """Run ``job(reader, state)`` in the serial thread; its result goes to job_done.
         Returns the job's TaskState (cancel() stops it between samples)."""
         state = TaskState(self._relay.job_progress.emit)
         self.job_state = state
@@ -128,11 +107,9 @@ class SerialLink(QObject):
         import serial
 
         try:
-            ser = serial.Serial(port, baud, timeout=0.05, write_timeout=2)
-        except (serial.SerialException, OSError, ValueError) as e:
-            why = str(getattr(e, "strerror", None) or e)
-            hint = " (add yourself to the 'dialout' group and log in again)" if "ermission" in why else ""
-            self._relay.closed.emit(f"Cannot open {port}: {why}{hint}")
+            ser = open_port(port, baud)
+        except UserError as e:
+            self._relay.closed.emit(str(e))
             return
         self._relay.opened.emit(port)
         reason = ""
@@ -144,7 +121,7 @@ class SerialLink(QObject):
                 except queue.Empty:
                     job = None
                 if job is not None:
-                    self._run_job(job, reader, ser)
+                    self._run_job(job, reader)
                     continue
                 while not self._out.empty():
                     ser.write(self._out.get_nowait())
@@ -163,12 +140,12 @@ class SerialLink(QObject):
                 pass
             self._relay.closed.emit(reason)
 
-    def _run_job(self, item, reader: LineReader, ser) -> None:
+    def _run_job(self, item, reader: LineReader) -> None:
         import serial
 
         job, state = item
         try:
-            result = job(reader, ser, state)
+            result = job(reader, state)
         except TaskCancelled:
             self._relay.job_failed.emit("Cancelled")
         except UserError as e:

@@ -1,8 +1,8 @@
 """What the window's steps share: settings, dataset, trained run, pruning plan, firmware, device.
 
-Inputs: set by the step widgets (set_dataset, set_run, set_plan, set_floor, set_firmware, ...).
-Outputs (signals): dataset_changed, run_changed, plan_changed, floor_changed, firmware_changed,
-ports_changed, device_changed, status(str).
+Inputs: set by the step widgets (set_dataset, set_run, set_plan, set_firmware, set_device, ...).
+Outputs (signals): dataset_changed, run_changed, ports_changed, device_changed,
+status(str).
 
 No logic of its own: it holds the plain engine objects each arrow of the flow produces, so a
 step never reaches into another step's widgets.
@@ -27,9 +27,6 @@ def autosave_root() -> Path:
 class Studio(QObject):
     dataset_changed = Signal()
     run_changed = Signal()
-    plan_changed = Signal()
-    floor_changed = Signal()
-    firmware_changed = Signal()
     ports_changed = Signal()
     device_changed = Signal()
     status = Signal(str)
@@ -43,13 +40,13 @@ class Studio(QObject):
         self.plan = None  # bingo_studio.pruning.plan.PruningPlan
         self.grid: dict[int, GridPoint] = {}
         self.method = "bingo"
-        self.floor = 0.0
+        self.floor = 0.0  # the Prune step's minimum accuracy
         self.export = None  # bingo_studio.firmware.project.ExportResult
         self.qmodel = None  # the quantised model on the board (host answers come from it)
-        self.elf: Path | None = None
         self.ports: list = []  # bingo_studio.firmware.ports.DetectedBoard
-        self.simulator = None  # bingo_studio.firmware.simulator.SimulatedUno when running
-        self.device_port: str | None = None  # the port last flashed (the console offers it first)
+        self.device_target = None  # bingo_studio.targets.Target last flashed
+        self.device_port: str | None = None  # the port it answers on (the console offers it first)
+        self.device = None  # what the studio runs itself for that target (a simulator), else None
         self.project_dir: Path | None = None  # where the user saved the project
         self.autosave_dir: Path = autosave_root() / time.strftime("%Y%m%d-%H%M%S")
         self.dirty = False  # a trained run not yet saved where the user chose
@@ -65,36 +62,31 @@ class Studio(QObject):
 
     def set_run(self, run, dirty: bool = True) -> None:
         self.run = run
-        self.plan, self.grid, self.export, self.qmodel, self.elf = None, {}, None, None, None
+        self.plan, self.grid, self.export, self.qmodel = None, {}, None, None
         self.floor = 0.0  # the Prune step proposes one once the curve is known
         self.dirty = dirty and run is not None
         self.run_changed.emit()
-        self.plan_changed.emit()
 
     def set_plan(self, plan, grid: dict[int, GridPoint], method: str) -> None:
         self.plan, self.grid, self.method = plan, grid, method
-        self.plan_changed.emit()
 
-    def set_floor(self, floor: float) -> None:
-        self.floor = floor
-        self.floor_changed.emit()
-
-    def set_firmware(self, export, qmodel) -> None:
-        self.export, self.qmodel, self.elf = export, qmodel, None
-        self.firmware_changed.emit()
+    def set_firmware(self, export) -> None:
+        self.export, self.qmodel = export, export.qmodel
 
     def set_ports(self, ports: list) -> None:
         self.ports = ports
         self.ports_changed.emit()
 
-    def set_simulator(self, sim) -> None:
-        old, self.simulator = self.simulator, sim
-        if old is not None and old is not sim:
+    def set_device(self, target, flashed) -> None:
+        """The firmware is on ``target`` (targets.Flashed); a device the studio ran before is closed."""
+        old, self.device = self.device, flashed.device
+        if old is not None and old is not self.device:
             old.close()
-        if sim is not None:
-            self.device_port = sim.port
+        self.device_target, self.device_port = target, flashed.port
         self.device_changed.emit()
 
-    def set_device_port(self, port: str | None) -> None:
-        self.device_port = port
+    def close_device(self) -> None:
+        if self.device is not None:
+            self.device.close()
+        self.device = self.device_target = self.device_port = None
         self.device_changed.emit()

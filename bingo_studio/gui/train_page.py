@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from bingo_studio.config import RunConfig, ScoringConfig, TrainConfig
 from bingo_studio.gui import terms
 from bingo_studio.gui.studio import Studio
-from bingo_studio.gui.workers import run_task
+from bingo_studio.gui.workers import TaskSlot
 
 LAYER_COLORS = (  # matplotlib's tab10: ten colours told apart easily
     "#1f77b4",
@@ -69,7 +69,8 @@ class TrainPage(QWidget):
     def __init__(self, studio: Studio, parent: QWidget | None = None):
         super().__init__(parent)
         self.studio = studio
-        self.task = None
+        self.work = TaskSlot(self)  # training
+        self.recovery = TaskSlot(self)  # reading back the epochs a crashed training saved
         defaults, scoring = TrainConfig(), ScoringConfig()
 
         self.epochs = QSpinBox()
@@ -156,7 +157,7 @@ class TrainPage(QWidget):
         studio.dataset_changed.connect(self._ready_text)
 
     def _ready_text(self) -> None:
-        if self.task is None and self.studio.dataset is not None and self.studio.run is None:
+        if not self.work.busy() and self.studio.dataset is not None and self.studio.run is None:
             self.status.setText(f"Ready to train on {self.studio.dataset.name}. Press Train.")
 
     def train_config(self) -> TrainConfig:
@@ -174,7 +175,7 @@ class TrainPage(QWidget):
         from bingo_studio.runs import save_run
         from bingo_studio.training import train
 
-        if self.task is not None:
+        if self.work.busy():
             return
         dataset = self.studio.dataset
         if dataset is None:
@@ -200,16 +201,16 @@ class TrainPage(QWidget):
                 save_run(run, out)
             return run
 
-        self.task = run_task(work, self._done, self._failed, self._progress)
+        self.work.start(work, self._done, self._failed, self._progress)
         self.studio.status.emit("Training...")
 
     def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        if self.work.busy():
+            self.work.stop()  # training ends after the current step and keeps its finished epochs
             self.status.setText("Cancelling after the current step...")
 
     def is_training(self) -> bool:
-        return self.task is not None
+        return self.work.busy()
 
     def _progress(self, p) -> None:
         self.progress.setValue(int(1000 * p.fraction))
@@ -228,7 +229,6 @@ class TrainPage(QWidget):
             self.show_significance(p.significance)
 
     def _done(self, run) -> None:
-        self.task = None
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if run.status == "cancelled" and not run.history:
@@ -253,7 +253,6 @@ class TrainPage(QWidget):
         """A crash in the worker: say so, and take back the epochs it saved before crashing."""
         from bingo_studio.runs import load_run
 
-        self.task = None
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         failed = f"<span style='color:#c62828'>Training failed: {message}</span>"
@@ -271,7 +270,7 @@ class TrainPage(QWidget):
             )
             self.studio.set_run(run)
 
-        run_task(lambda _s: load_run(saved), kept, lambda m: None)
+        self.recovery.start(lambda _s: load_run(saved), kept)
 
     # -- plots -------------------------------------------------------------------------------------
     def _reset_plots(self) -> None:

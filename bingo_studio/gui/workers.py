@@ -7,10 +7,16 @@ Outputs (signals): ``progress(Progress)``, ``done(result)``, ``failed(message)``
 Shaped like Orange3's concurrent tasks: the engine never sees Qt, the widget only sees signals.
 A worker exception becomes a one-line message (UserError as is, anything else with its type and
 the traceback on stderr), never a crash of the window.
+
+Pages run their background work through a TaskSlot (Orange3's ConcurrentMixin idea): one current
+task a slot; starting one cancels and disconnects the one before, and whatever a superseded task
+still delivers is dropped. A worker that prunes or evaluates gets ``worker_copy(run)``, so it
+never touches the model the window or another worker is using.
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 import traceback
 from collections.abc import Callable
@@ -88,26 +94,67 @@ class Task(QObject):
     def cancel(self) -> None:
         self.state.cancel()
 
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
-
     def wait(self, ms: int = 30_000) -> bool:
         return self._thread.wait(ms)
 
 
-def run_task(
-    fn: Callable[[TaskState], object],
-    on_done: Callable[[object], None] | None = None,
-    on_failed: Callable[[str], None] | None = None,
-    on_progress: Callable[[object], None] | None = None,
-    parent: QObject | None = None,
-) -> Task:
-    """Start ``fn`` in a thread with the given slots connected; returns the running Task."""
-    task = Task(fn, parent)
-    if on_progress:
-        task.progress.connect(on_progress)
-    if on_done:
-        task.done.connect(on_done)
-    if on_failed:
-        task.failed.connect(on_failed)
-    return task.start()
+class TaskSlot(QObject):
+    """The one current background task of a page (or of one kind of work on a page).
+
+    ``start`` cancels and disconnects the previous task; ``cancel`` does the same for the current
+    one; ``stop`` asks the current task to stop but still delivers what it returns (a cancelled
+    training keeps its finished epochs). Slots given to ``start`` run only for the current task.
+    """
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.task: Task | None = None
+
+    def start(
+        self,
+        fn: Callable[[TaskState], object],
+        on_done: Callable[[object], None] | None = None,
+        on_failed: Callable[[str], None] | None = None,
+        on_progress: Callable[[object], None] | None = None,
+    ) -> Task:
+        self.cancel()
+        task = Task(fn)
+        self.task = task
+
+        def current(slot, clear: bool):
+            def relay(value) -> None:
+                if task is not self.task:
+                    return  # superseded: its result is stale
+                if clear:
+                    self.task = None
+                if slot is not None:
+                    slot(value)
+
+            return relay
+
+        task.progress.connect(current(on_progress, False))
+        task.done.connect(current(on_done, True))
+        task.failed.connect(current(on_failed, True))
+        return task.start()
+
+    def busy(self) -> bool:
+        return self.task is not None
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def cancel(self) -> None:
+        task, self.task = self.task, None
+        if task is None:
+            return
+        task.cancel()
+        for signal in (task.progress, task.done, task.failed):
+            signal.disconnect()
+
+
+def worker_copy(run):
+    """The run with its own model and scorer (the dataset, read-only, shared) for a worker."""
+    if run is None:
+        return None
+    return copy.deepcopy(run, memo={id(run.dataset): run.dataset})

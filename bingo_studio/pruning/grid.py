@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bingo_studio.pruning.size import BOARDS_SHOWN
+from bingo_studio.boards import REPORTED_BOARDS
 from bingo_studio.training.task import Progress, TaskState
 
 
@@ -22,7 +22,7 @@ class GridPoint:
     boards: dict = field(default_factory=dict)  # board key -> firmware.size.BoardFit
 
 
-def plan_with_grid(run, method: str, state: TaskState, boards=BOARDS_SHOWN):
+def plan_with_grid(run, method: str, state: TaskState, boards=REPORTED_BOARDS):
     """(plan, {pruned count: GridPoint}) for ``method`` on a trained run; reports progress, cancels."""
     from bingo_studio.firmware.size import size_report
     from bingo_studio.firmware.spec import FirmwareModel

@@ -9,16 +9,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bingo_studio.boards import REPORTED_BOARDS
 from bingo_studio.data.dataset import Dataset
-
-BOARDS_SHOWN = ("uno", "esp32", "pico")
 
 
 def size_report(model: nn.Module, dataset: Dataset, masks: dict[str, torch.Tensor] | None = None) -> dict:
     from bingo_studio.firmware.size import size_report as firmware_size
     from bingo_studio.firmware.spec import FirmwareModel
 
-    report = firmware_size(FirmwareModel.from_torch(model, dataset, masks), boards=BOARDS_SHOWN)
+    report = firmware_size(FirmwareModel.from_torch(model, dataset, masks), boards=REPORTED_BOARDS)
     return {
         "dense_float32_bytes": report.dense_float32,
         "dense_int8_bytes": report.dense_int8,

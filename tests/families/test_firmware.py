@@ -106,7 +106,7 @@ def test_binary_tables_are_one_bit_a_weight(binary_firmware):
 
 
 def _uno_missing() -> str | None:
-    from bingo_studio.firmware.size import avr_toolchain_missing
+    from bingo_studio.firmware.avr_gcc import avr_toolchain_missing
 
     why = avr_toolchain_missing()
     if why is None and (shutil.which("gcc") is None or not Path("/usr/include/simavr/sim_avr.h").is_file()):
@@ -122,8 +122,9 @@ def test_simulated_uno_runs_the_model_like_the_reference(family, mam_firmware, b
         pytest.skip(why)
     import serial
 
-    from bingo_studio.firmware.simulator import SimulatedUno, ask, build_harness, format_features, wait_ready
-    from bingo_studio.firmware.size import avr_build
+    from bingo_studio.firmware.avr_gcc import avr_build
+    from bingo_studio.firmware.protocol_client import LineReader, ask, format_features, wait_ready
+    from bingo_studio.firmware.simulator import SimulatedUno, build_harness
 
     _, fm = binary_firmware if family == "binary" else mam_firmware
     q = quantize(fm)
@@ -135,6 +136,7 @@ def test_simulated_uno_runs_the_model_like_the_reference(family, mam_firmware, b
     x = digits.x_test[:25]
     expected = reference_predict(q, x)
     with SimulatedUno(elf, harness=build_harness()) as sim, serial.Serial(sim.port, 115200, timeout=10) as ser:
-        assert wait_ready(ser, 30)[1] == 64
-        got = [ask(ser, format_features(row), timeout=60).cls for row in x]
+        reader = LineReader(ser)
+        assert wait_ready(reader, 30)[1] == 64
+        got = [ask(reader, format_features(row), timeout=60).cls for row in x]
     assert got == expected.tolist()

@@ -86,12 +86,36 @@ def digits_model(digits) -> FirmwareModel:
     return fm
 
 
+def _require(missing: bool, packages: str) -> None:
+    """CI has every tool (./dev.sh installs them): a missing one fails the test, naming its packages."""
+    if missing:
+        pytest.fail(f"this test needs the Debian packages {packages} (./dev.sh installs them)", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def host_cc() -> str:
     cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        pytest.skip("no host C compiler")
+    _require(cc is None, "gcc")
     return cc
+
+
+@pytest.fixture
+def avr_toolchain() -> None:
+    from uno_sketches import AVR_MISSING
+
+    _require(AVR_MISSING, "gcc-avr avr-libc arduino-core-avr avrdude")
+
+
+@pytest.fixture
+def simavr() -> None:
+    from uno_sketches import SIMAVR_MISSING
+
+    _require(SIMAVR_MISSING, "gcc-avr avr-libc arduino-core-avr avrdude gcc simavr libsimavr-dev")
+
+
+@pytest.fixture
+def arm_toolchain() -> None:
+    _require(shutil.which("arm-none-eabi-gcc") is None, "gcc-arm-none-eabi libnewlib-arm-none-eabi")
 
 
 def compile_c(cc: str, sources: list[Path], out: Path, extra: list[str] | None = None) -> Path:

@@ -15,7 +15,7 @@ from bingo_studio.firmware.codegen import write_sources
 from bingo_studio.firmware.quantize import quantize
 
 ARM_CC = shutil.which("arm-none-eabi-gcc")
-pytestmark = pytest.mark.skipif(ARM_CC is None, reason="needs gcc-arm-none-eabi libnewlib-arm-none-eabi")
+pytestmark = pytest.mark.usefixtures("arm_toolchain")
 FLAGS = ["-mcpu=cortex-m0plus", "-mthumb", "-Os", "-std=c99", "-Wall", "-Wextra", "-Werror"]
 
 

@@ -7,15 +7,15 @@ import json
 import re
 
 import pytest
-from uno_sketches import AVR_MISSING, SIMAVR_MISSING, core_dir
+from uno_sketches import core_dir
 
 from bingo_studio.cli import main
 
-pytestmark = pytest.mark.skipif(AVR_MISSING or SIMAVR_MISSING, reason="needs the AVR toolchain and libsimavr")
+pytestmark = pytest.mark.usefixtures("simavr")
 
 
 def test_cli_trained_uno_model_answers_the_test_set_on_the_simulated_uno(tmp_path, capsys):
-    from bingo_studio.firmware.cli import firmware_model_for_run
+    from bingo_studio.deploy.export import firmware_model_for_run
     from bingo_studio.firmware.quantize import quantize, reference_predict
     from bingo_studio.runs import load_run
 

@@ -7,8 +7,6 @@ import re
 
 import pytest
 from uno_sketches import (
-    AVR_MISSING,
-    SIMAVR_MISSING,
     built_echo,
     core_dir,
     digits_project,
@@ -21,7 +19,7 @@ from bingo_studio.errors import UserError
 from bingo_studio.firmware import cli, ports
 from bingo_studio.firmware.ports import DetectedBoard
 
-pytestmark = pytest.mark.skipif(AVR_MISSING, reason="needs gcc-avr avr-libc arduino-core-avr avrdude")
+pytestmark = pytest.mark.usefixtures("avr_toolchain")
 
 
 def run_cli(*argv: str) -> int:
@@ -115,7 +113,7 @@ def test_export_writes_a_project_for_the_board(capsys):
     assert (out_dir / "src" / "bingo_model.c").is_file()
 
 
-needs_simavr = pytest.mark.skipif(SIMAVR_MISSING, reason="needs gcc and libsimavr-dev")
+needs_simavr = pytest.mark.usefixtures("simavr")
 
 
 @needs_simavr
@@ -123,11 +121,12 @@ def test_simulate_answers_the_runs_test_split(capsys):
     code = run_cli("simulate", str(digits_project()), "--test-set", str(digits_run()), "--limit", "25")
     out = capsys.readouterr().out
     assert code == 0, out
+    from bingo_studio.deploy.export import firmware_model_for_run
     from bingo_studio.firmware.quantize import quantize, reference_predict
     from bingo_studio.runs import load_run
 
     ds = load_run(digits_run()).get_dataset()
-    expected = reference_predict(quantize(cli.firmware_model_for_run(digits_run()), "int8"), ds.x_test[:25])
+    expected = reference_predict(quantize(firmware_model_for_run(digits_run()), "int8"), ds.x_test[:25])
     n_correct = int((expected == ds.y_test[:25]).sum())
     m = re.search(r"simulated Uno \(digits\): (\d+)/25 correct", out)
     assert m and int(m.group(1)) == n_correct

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from uno_sketches import AVR_MISSING, ECHO_SKETCH, UNO_INI, built_echo, core_dir, make_project
+from uno_sketches import ECHO_SKETCH, UNO_INI, built_echo, core_dir, make_project
 
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import local_platform
@@ -27,7 +27,7 @@ from bingo_studio.firmware.platformio import (
 
 DATA = Path(__file__).parent / "data"
 
-pytestmark = pytest.mark.skipif(AVR_MISSING, reason="needs gcc-avr avr-libc arduino-core-avr avrdude")
+pytestmark = pytest.mark.usefixtures("avr_toolchain")
 
 
 def avr_size(elf: Path) -> tuple[int, int]:
@@ -122,6 +122,24 @@ int main_hook = (touch(), 0);
     assert not result.ok
     assert "too big for the board" in result.reason and expected_reason in result.reason
     assert expected_in_log in result.log_path.read_text()
+
+
+@pytest.mark.parametrize("over", [10, 3000])
+def test_ram_overflow_names_the_bytes_over(over):
+    """Static RAM over the Uno's 2,048 bytes: the linker refuses it, and the reason counts the bytes
+    exactly (the echo sketch's own RAM plus the array and its 2-byte index, as avr-size would)."""
+    base = parse_size((built_echo() / "logs" / "build-uno.log").read_text()).ram_used
+    size = 2048 - base - 2 + over
+    source = ECHO_SKETCH + f"""
+volatile uint8_t big[{size}];
+volatile uint16_t at;
+int main_hook = (big[at] = 1, 0);
+"""
+    project = make_project(f"ram-over-{over}", source)
+    result = run_build(project, "uno", offline=True, core_dir=core_dir())
+    assert not result.ok
+    assert result.reason == (f"The firmware needs {2048 + over:,} bytes of RAM but the board has 2,048: "
+                             f"{over:,} bytes over (prune more)")
 
 
 def test_compiler_error_names_the_first_error_line():

@@ -8,6 +8,8 @@ tests fail with the message saying what to install.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import serial
@@ -18,9 +20,9 @@ from bingo_studio.data import load_dataset
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import uf2
 from bingo_studio.firmware.pico_build import BOOT2_SIZE, boot2_crc, build_for_pico, serial_of_image
+from bingo_studio.firmware.protocol_client import LineReader, ask, format_features, wait_ready
 from bingo_studio.firmware.quantize import quantize, reference_predict
 from bingo_studio.firmware.simulated_pico import SimulatedPico, predict_on_pico
-from bingo_studio.firmware.simulator import ask, format_features, wait_ready
 from bingo_studio.firmware.spec import FirmwareModel
 
 
@@ -61,12 +63,13 @@ def test_protocol_errors_and_info_on_the_pico(tmp_path, digits, digits_pico, por
     if port == "uart":
         build = build_for_pico(q, tmp_path, serial="uart")
     assert serial_of_image(build.bin.read_bytes()) == port
-    with SimulatedPico(build.bin) as sim, serial.Serial(sim.port, 115200, timeout=10) as ser:
-        assert wait_ready(ser) == ("digits-80", 64)
-        assert ask(ser, "1,2,3").error == "too few values, got 3, expected 64"
+    with SimulatedPico(build.bin) as sim, serial.Serial(sim.port, 115200, timeout=0.05) as ser:
+        reader = LineReader(ser)
+        assert wait_ready(reader) == ("digits-80", 64)
+        assert ask(reader, "1,2,3").error == "too few values, got 3, expected 64"
         ser.write(b"info\n")
-        assert ser.readline().decode().startswith("info model=digits-80 ")
-        assert ask(ser, format_features(digits.x_test[0])).cls is not None
+        assert reader.readline(time.monotonic() + 10).startswith("info model=digits-80 ")
+        assert ask(reader, format_features(digits.x_test[0])).cls is not None
         assert len(sim.wait_cycles(1)) == 1  # the error line counted no inference
 
 

@@ -6,12 +6,13 @@ import shutil
 
 import pytest
 import serial
-from uno_sketches import SIMAVR_MISSING, built_echo, harness, session_dir
+from uno_sketches import built_echo, harness, session_dir
 
 from bingo_studio.errors import UserError
-from bingo_studio.firmware.simulator import SimulatedUno, build_harness, parse_reply
+from bingo_studio.firmware.protocol_client import parse_reply
+from bingo_studio.firmware.simulator import SimulatedUno, build_harness
 
-pytestmark = pytest.mark.skipif(SIMAVR_MISSING, reason="needs gcc-avr avr-libc arduino-core-avr gcc libsimavr-dev")
+pytestmark = pytest.mark.usefixtures("simavr")
 
 
 def echo_elf():
@@ -87,9 +88,9 @@ def test_simulated_uno_predicts_like_the_python_reference():
     the Python model of the C kernel does; bad lines get `err` and the board keeps answering."""
     from uno_sketches import digits_project, digits_run
 
-    from bingo_studio.firmware.cli import firmware_model_for_run
+    from bingo_studio.deploy.export import firmware_model_for_run
+    from bingo_studio.firmware.protocol_client import LineReader, ask, format_features, wait_ready
     from bingo_studio.firmware.quantize import quantize, reference_predict
-    from bingo_studio.firmware.simulator import ask, format_features, wait_ready
     from bingo_studio.runs import load_run
 
     project = digits_project()
@@ -99,17 +100,18 @@ def test_simulated_uno_predicts_like_the_python_reference():
     expected = reference_predict(quantize(fmodel, "int8"), x)
     with SimulatedUno(project / ".pio" / "build" / "uno" / "firmware.elf", harness=harness()) as sim:
         with serial.Serial(sim.port, 115200, timeout=10) as ser:
-            assert wait_ready(ser) == ("digits", 64)
+            reader = LineReader(ser)
+            assert wait_ready(reader) == ("digits", 64)
             got = []
             for i, row in enumerate(x):
                 if i == 7:  # malformed lines between samples
-                    assert ask(ser, "1,2,3").error.startswith("too few values")
-                    assert ask(ser, "hello").error.startswith("unknown command")
-                    assert ask(ser, ",".join(["1"] * 63 + ["x"])).error
-                reply = ask(ser, format_features(row))
+                    assert ask(reader, "1,2,3").error.startswith("too few values")
+                    assert ask(reader, "hello").error.startswith("unknown command")
+                    assert ask(reader, ",".join(["1"] * 63 + ["x"])).error
+                reply = ask(reader, format_features(row))
                 assert reply.error == "" and reply.label == ds.class_names[reply.cls]
                 got.append(reply.cls)
-            again = ask(ser, format_features(x[7]))  # sample 7 once more, no err line before it
+            again = ask(reader, format_features(x[7]))  # sample 7 once more, no err line before it
         cycles = sim.wait_cycles(len(x) + 1)
     assert got == expected.tolist() and again.cls == got[7]
     # one count per answered sample, none for the err lines, whose partial work is not added to

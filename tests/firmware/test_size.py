@@ -15,12 +15,11 @@ from bingo_studio.boards import BOARDS, get_board, guess_board, is_ambiguous
 from bingo_studio.config import DatasetConfig
 from bingo_studio.data import load_dataset
 from bingo_studio.errors import UserError
+from bingo_studio.firmware.avr_gcc import avr_build
 from bingo_studio.firmware.codegen import generate_c, write_sources
 from bingo_studio.firmware.project import export, write_project
 from bingo_studio.firmware.quantize import quantize, reference_predict
 from bingo_studio.firmware.size import (
-    avr_build,
-    avr_toolchain_missing,
     descriptor_bytes,
     size_report,
     size_report_arrays,
@@ -29,7 +28,7 @@ from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel
 
 AVR_SIZES = {"uint8_t": 1, "int8_t": 1, "uint16_t": 2, "int16_t": 2, "float": 4}
 
-needs_avr = pytest.mark.skipif(avr_toolchain_missing() is not None, reason=str(avr_toolchain_missing()))
+needs_avr = pytest.mark.usefixtures("avr_toolchain")
 
 
 @pytest.fixture(scope="session")

@@ -110,7 +110,7 @@ def digits_run() -> Path:
 @functools.cache
 def digits_project() -> Path:
     """The digits run exported for the Uno (exact cycle counts) and built offline."""
-    from bingo_studio.firmware.cli import export_run
+    from bingo_studio.deploy.export import export_run
 
     result = export_run(digits_run(), "uno", session_dir() / "digits-uno", exact_cycles=True)
     build = run_build(result.project_dir, "uno", offline=True, core_dir=core_dir())

@@ -8,9 +8,9 @@ import numpy as np
 from gui_waits import LONG, wait_plan, wait_until
 from PySide6.QtCore import Qt
 
+from bingo_studio.deploy.device_test import host_inputs
 from bingo_studio.firmware.quantize import quantize, reference_predict
 from bingo_studio.firmware.spec import FirmwareModel
-from bingo_studio.gui.device_test import host_inputs
 from bingo_studio.runs import load_tensors
 
 
@@ -64,7 +64,7 @@ def test_digits_to_simulated_uno(qtbot, window):
     w.deploy_page.select_board("sim")
     qtbot.mouseClick(w.deploy_page.flash_button, Qt.MouseButton.LeftButton)
     wait_until(lambda: not w.deploy_page.busy())
-    assert st.simulator is not None, w.deploy_page.message
+    assert st.device is not None and st.device_target.key == "sim", w.deploy_page.message
     assert "Flash:" in w.deploy_page.log.toPlainText()  # PlatformIO's own size report, streamed
     mask = load_tensors(st.run.path / "mask.pt")
     ds = st.dataset
@@ -75,7 +75,7 @@ def test_digits_to_simulated_uno(qtbot, window):
     # 5. the console on the simulated board's pty; the whole test set on the device
     w.tabs.setCurrentIndex(4)
     cp = w.console_page
-    assert cp.port_box.currentData() == st.simulator.port  # the board just flashed is offered first
+    assert cp.port_box.currentData() == st.device_port == st.device.port  # the board just flashed is offered first
     qtbot.mouseClick(cp.connect_button, Qt.MouseButton.LeftButton)
     wait_until(lambda: "ready digits 64" in cp.transcript.toPlainText())
     qtbot.mouseClick(cp.sample_button, Qt.MouseButton.LeftButton)
@@ -88,14 +88,14 @@ def test_digits_to_simulated_uno(qtbot, window):
         qtbot.mouseClick(cp.testset_button, Qt.MouseButton.LeftButton)
     result = cp.last_test
     host = reference_predict(quantize(fm), host_inputs(ds.x_test))
-    assert result["n"] == len(ds.y_test) and not result["errors"]
-    assert result["accuracy"] == float(np.mean(host == ds.y_test)) == result["host_accuracy"]
-    assert int(result["confusion"].sum()) == len(ds.y_test)
-    assert result["mean_us"] > 0
+    assert result.n == len(ds.y_test) and not result.errors
+    assert result.accuracy == float(np.mean(host == ds.y_test)) == cp.last_host_accuracy
+    assert int(result.confusion.sum()) == len(ds.y_test)
+    assert result.mean_us > 0
     assert cp.confusion.rowCount() == 10
 
     # unplugging the board mid-session: a message, and Connect is offered again
-    st.simulator.close()
+    st.device.close()
     wait_until(lambda: cp.connect_button.text() == "Connect")
     assert "Lost the connection" in cp.message.text()
     assert cp.connect_button.isEnabled() and not cp.testset_button.isEnabled()

@@ -6,7 +6,7 @@ from gui_waits import LONG
 
 from bingo_studio.gui import project as projects
 from bingo_studio.gui.main_window import ABOUT
-from bingo_studio.gui.workers import run_task
+from bingo_studio.gui.workers import TaskSlot, worker_copy
 
 
 def test_main_actions_have_shortcuts(window):
@@ -27,10 +27,66 @@ def test_a_crashing_worker_becomes_a_message(qtbot):
     def broken(_state):
         return {}["missing"]
 
-    task = run_task(broken)
-    with qtbot.waitSignal(task.failed, timeout=LONG) as blocker:
-        pass
-    assert blocker.args[0].startswith("KeyError")
+    messages = []
+    slot = TaskSlot()
+    slot.start(broken, on_failed=messages.append)
+    qtbot.waitUntil(lambda: not slot.busy(), timeout=LONG)
+    assert messages[0].startswith("KeyError")
+
+
+def test_a_new_task_supersedes_the_old_one(qtbot):
+    """Starting a task cancels the one before; its result, if it still comes, is dropped."""
+    import threading
+
+    release = threading.Event()
+    got = []
+
+    def slow(state):
+        release.wait(LONG / 1000)
+        return "old"
+
+    slot = TaskSlot()
+    old = slot.start(slow, got.append)
+    slot.start(lambda _s: "new", got.append)
+    assert old.state.cancelled  # asked to stop at its next check
+    release.set()
+    qtbot.waitUntil(lambda: not slot.busy(), timeout=LONG)
+    old.wait()
+    qtbot.wait(50)  # let a stale result reach the event loop, if it were still connected
+    assert got == ["new"]
+
+
+def test_stop_keeps_the_result_of_a_cancelled_task(qtbot):
+    got = []
+    slot = TaskSlot()
+
+    def loop(state):
+        while not state.cancelled:
+            pass
+        return "kept"
+
+    slot.start(loop, got.append)
+    slot.stop()
+    qtbot.waitUntil(lambda: got == ["kept"], timeout=LONG)
+    assert not slot.busy()
+
+
+def test_workers_prune_a_copy_of_the_run(qtbot, small_run):
+    """Three curve computations at once on one run (what fast method switching starts) leave the
+    window's model untouched: each worker prunes its own copy."""
+    import torch
+
+    from bingo_studio.pruning.grid import plan_with_grid
+
+    before = {k: v.clone() for k, v in small_run.model.state_dict().items()}
+    slots = [TaskSlot() for _ in range(3)]
+    plans = []
+    for slot, method in zip(slots, ("bingo", "gmp", "bingo")):
+        slot.start(lambda s, m=method: plan_with_grid(worker_copy(small_run), m, s), plans.append)
+    qtbot.waitUntil(lambda: len(plans) == 3, timeout=LONG)
+    for k, v in small_run.model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert all(p.model is not small_run.model for p, _ in plans)
 
 
 def test_quitting_autosaves_the_trained_run(qtbot, window, small_run):

@@ -40,9 +40,11 @@ def plan_for(run, method: str = "bingo", order: str = "intent", seed: int = 0) -
     return PruningPlan(run.model, importance, run.get_dataset(), method=label, seed=seed)
 
 
-def prune_run(run, method: str, min_accuracy: float, order: str = "intent", save: bool = True) -> PruneResult:
-    """Prune to the floor and, if the run has a folder, write mask.pt, prune.json and curve.json."""
-    plan = plan_for(run, method, order)
+def prune_run(run, method: str, min_accuracy: float, order: str = "intent", save: bool = True,
+              plan: PruningPlan | None = None) -> PruneResult:
+    """Prune to the floor and, if the run has a folder, write mask.pt, prune.json and curve.json.
+    ``plan``: the method's plan on this run, already traced (the window's Prune step), reused."""
+    plan = plan if plan is not None else plan_for(run, method, order)
     result = plan.prune(min_accuracy)
     if save and run.path is not None:
         save_tensors(run.path / "mask.pt", result.masks)

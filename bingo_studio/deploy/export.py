@@ -1,0 +1,58 @@
+"""A trained run as a firmware project: the pruning chosen, quantised once, written for one board.
+
+The CLI passes a run folder and maybe a minimum accuracy; the window passes its Run and the
+PruningPlan the Prune step already traced, so the curve is not computed again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bingo_studio.firmware.project import ExportResult, export
+from bingo_studio.firmware.spec import FirmwareModel
+
+NOT_PRUNED = "the run is not pruned (bingo-studio prune, or --min-accuracy): exported dense"
+
+
+def _load(run):
+    from bingo_studio.runs import load_run
+
+    return load_run(run) if isinstance(run, str | Path) else run
+
+
+def firmware_model_for_run(run, min_accuracy: float | None = None, method: str = "bingo",
+                           plan=None) -> FirmwareModel:
+    """The run (a Run or its folder) as a FirmwareModel: pruned to ``min_accuracy`` now (the mask
+    saved to the run's folder; ``plan`` reuses a traced PruningPlan), else with the run's saved mask
+    (from `prune`), else dense (``metadata['pruned']`` is False)."""
+    from bingo_studio.runs import load_tensors
+
+    run = _load(run)
+    meta: dict = {"dataset": run.config.dataset.name, "pruned": True}
+    if run.path is not None:
+        meta["run"] = str(Path(run.path).resolve())
+    if min_accuracy is not None:
+        from bingo_studio.pruning.methods import prune_run
+
+        result = prune_run(run, method, min_accuracy, plan=plan)
+        masks, meta["test_accuracy"] = result.masks, round(result.test_accuracy, 4)
+    elif run.path is not None and (run.path / "mask.pt").exists():
+        masks = load_tensors(run.path / "mask.pt")
+        meta["test_accuracy"] = run.extra.get("prune", {}).get("test_accuracy")
+    else:
+        meta["pruned"] = False
+        masks = {name: np.ones(tuple(layer.weight.shape), dtype=bool) for name, layer in run.layers.items()}
+    return FirmwareModel.from_torch(run.model, run.get_dataset(), masks, meta=meta, name=run.config.dataset.name)
+
+
+def export_run(run, board: str, out: str | Path, min_accuracy: float | None = None, fmt: str = "int8",
+               method: str = "bingo", exact_cycles: bool = False, plan=None) -> ExportResult:
+    """Write a firmware project for a trained run (see firmware_model_for_run) for ``board`` (a
+    board key: a target's ``board.key``)."""
+    fmodel = firmware_model_for_run(run, min_accuracy, method, plan)
+    result = export(fmodel, out, board, fmt=fmt, exact_cycles=exact_cycles)
+    if not fmodel.metadata["pruned"]:
+        result.notes.append(NOT_PRUNED)
+    return result
