@@ -139,6 +139,8 @@ class DeployPage(QWidget):
         self.offline.setChecked(t.offline_possible)
         self.port_box.setEnabled(t.usb)
         self.flash_button.setText(t.flash_verb)
+        self.board_box.setToolTip(getattr(t, "help", "") or terms.SIMULATED_UNO)
+        self._show_ports()
 
     def poll_ports(self) -> None:
         """List serial ports in a worker (pyserial only: fast enough to repeat every 2 s)."""
@@ -181,7 +183,9 @@ class DeployPage(QWidget):
         st = self.studio
         if st.device is not None:
             parts.append(f"{st.device_target.title} running on {st.device_port}.")
-        if boards:
+        if not self.target().usb:  # a simulator: no port to pick, so no port advice
+            parts.append(f"The {self.target().title} runs on this computer: no board or port needed.")
+        elif boards:
             parts.append("Found: " + "; ".join(b.label() for b in boards) + ".")
         elif ports:
             parts.append("Serial ports found, but no known board: pick the port yourself.")
@@ -190,6 +194,8 @@ class DeployPage(QWidget):
                 "No board plugged in. Plug one in over USB (a charge-only cable shows nothing), "
                 "or use the Simulated Uno."
             )
+        if getattr(self.target(), "help", ""):  # e.g. the Pico: how to put it in BOOTSEL mode
+            parts.append(self.target().help)
         self.detected.setText(" ".join(parts))
 
     # -- export, build, flash ------------------------------------------------------------------------
@@ -227,6 +233,7 @@ class DeployPage(QWidget):
             from bingo_studio.training.task import Progress
 
             ex = export_run(run, target.board.key, out, min_accuracy=floor, method=method, plan=plan)
+            state.check()  # Cancel during "Exporting..." ends here
             state.report(Progress("export", 0.0, ex.summary))
             if action == "build":
                 return ex, None, target.build(ex.project_dir, offline=offline, state=state)
