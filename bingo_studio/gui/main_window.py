@@ -155,12 +155,10 @@ class MainWindow(QMainWindow):
     def save_to(self, folder: Path) -> bool:
         """Save the project into ``folder`` (the run is copied there if it lives elsewhere)."""
         try:
-            projects.save_project(folder, self.state(), self.studio.run)
+            projects.save_project(folder, self.state(), self.studio.work_dir, self.studio.run)
         except (UserError, OSError) as e:
             self._error(f"Could not save the project: {e}")
             return False
-        if self.studio.run is not None:
-            self.studio.run.path = Path(folder) / "run"
         self.studio.project_dir = Path(folder)
         self.studio.dirty = False
         self._show_project()
@@ -173,10 +171,15 @@ class MainWindow(QMainWindow):
             self.open_project(Path(folder))
 
     def open_project(self, folder: Path) -> bool:
+        """Load, validate and copy the whole project into a new session first: on any problem the
+        window keeps what it had, and says why in one line."""
+        previous = self.studio.autosave_dir
+        self.studio.new_session()
         try:
-            state, run = projects.load_project(folder)
-        except UserError as e:
-            self._error(str(e))
+            state, run = projects.load_project(folder, session=self.studio.work_dir)
+        except (UserError, OSError) as e:
+            self.studio.autosave_dir = previous
+            self._error(f"Could not open {folder}: {e}")
             return False
         self.studio.project_dir = Path(folder)
         self.data_page.restore(state.get("data", {}))
@@ -201,6 +204,7 @@ class MainWindow(QMainWindow):
         if not self._may_discard():
             return
         self.studio.project_dir = None
+        self.studio.new_session()
         self.studio.set_run(None, dirty=False)
         self.train_page._reset_plots()
         self.tabs.setCurrentIndex(0)
@@ -248,9 +252,9 @@ class MainWindow(QMainWindow):
     def autosave(self) -> None:
         """project.json beside the autosaved run, so File > Open can restore the session."""
         st = self.studio
-        if st.run is not None and st.project_dir is None and st.run.path is not None:
+        if st.run is not None and st.run.path is not None:
             try:
-                projects.save_project(st.autosave_dir, self.state(), st.run)
+                projects.save_project(st.work_dir, self.state(), st.work_dir, st.run)
             except (UserError, OSError):
                 pass
 

@@ -49,12 +49,22 @@ class Studio(QObject):
         self.device = None  # what the studio runs itself for that target (a simulator), else None
         self.project_dir: Path | None = None  # where the user saved the project
         self.autosave_dir: Path = autosave_root() / time.strftime("%Y%m%d-%H%M%S")
+        self.new_session()
         self.dirty = False  # a trained run not yet saved where the user chose
 
     @property
     def work_dir(self) -> Path:
-        """The project folder if saved, else the autosave folder: runs and firmware go there."""
-        return self.project_dir or self.autosave_dir
+        """This session's folder (autosave): training and firmware write here, never into a saved
+        project, which only File > Save writes (gui/project.py)."""
+        return self.autosave_dir
+
+    def new_run_dir(self) -> Path:
+        """A fresh folder for a training run: the current run stays whole until the new one exists."""
+        return self.work_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**6:06d}"
+
+    def new_session(self) -> None:
+        """A new session folder (New, Open): the previous one stays on disk as an autosave."""
+        self.autosave_dir = autosave_root() / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**6:06d}"
 
     def set_dataset(self, dataset) -> None:
         self.dataset = dataset

@@ -152,6 +152,7 @@ class TrainPage(QWidget):
         settings.setMaximumWidth(330)
 
         self.history: list[dict] = []
+        self._out = None  # the folder the current (or last) training writes
         self.train_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         studio.dataset_changed.connect(self._ready_text)
@@ -188,7 +189,7 @@ class TrainPage(QWidget):
             self.status.setText(f"<span style='color:#c62828'>Step 1: {self.studio.model_error}</span>")
             return
         cfg = self.run_config()
-        out = self.studio.work_dir / "run"
+        out = self._out = self.studio.new_run_dir()
         self._reset_plots()
         self.status.setText(f"Training {cfg.model.preset} on {dataset.name}...")
         self.train_button.setEnabled(False)
@@ -257,8 +258,8 @@ class TrainPage(QWidget):
         self.cancel_button.setEnabled(False)
         failed = f"<span style='color:#c62828'>Training failed: {message}</span>"
         self.status.setText(failed)
-        saved = self.studio.work_dir / "run"
-        if not (saved / "run.json").exists():
+        saved = self._out
+        if saved is None or not (saved / "run.json").exists():
             return
 
         def kept(run) -> None:
