@@ -90,7 +90,7 @@ def cmd_flash(a: argparse.Namespace) -> int:
         "flash", a.verbose,
         lambda state: target.flash(a.dir, port=port, offline=a.offline, core_dir=a.core_dir, state=state),
     )
-    print(f"Flashed for {target.title} in {flashed.result.seconds:.1f} s{size_text(flashed.result)}")
+    print(f"{target.flashed_text(flashed)} in {flashed.result.seconds:.1f} s")
     print(f"log: {flashed.result.log_path}")
     return 0
 

@@ -29,6 +29,7 @@ class Flashed:
     result: RunResult
     port: str | None
     device: object | None = None
+    how: str = ""  # how it got there when that is worth saying (e.g. "copied firmware.uf2 to ...")
 
 
 class Target:
@@ -71,7 +72,8 @@ class Target:
         return f"Built for {self.title}{size_text(result)}"
 
     def flashed_text(self, flashed: Flashed) -> str:
-        return f"Flashed for {self.title}{size_text(flashed.result)}"
+        how = f" ({flashed.how})" if flashed.how else ""
+        return f"Flashed for {self.title}{size_text(flashed.result)}{how}"
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key}>"

@@ -36,7 +36,9 @@ class PicoTarget(PlatformIOBoard):
             result = SimulatedPicoTarget().build(project, state=state)
         else:
             result = self.build(project, core_dir=core_dir, state=state)
-        firmware = result.firmware or Path(project) / ".pio" / "build" / self.board.env / "firmware.bin"
+        if offline:
+            firmware = result.firmware  # the project's own image (.bin)
+        else:  # PlatformIO names its .elf; firmware.bin lies beside it
+            firmware = Path(result.firmware).parent if result.firmware else Path(project) / ".pio" / "build" / "pico"
         written = uf2.flash_bootsel(firmware, drives)
-        result.lines.append(f"copied {written.name} to the BOOTSEL drive {written.parent}")
-        return Flashed(result, None)
+        return Flashed(result, None, how=f"copied {written.name} to its BOOTSEL drive {written.parent}")

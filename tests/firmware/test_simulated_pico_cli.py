@@ -8,6 +8,7 @@ import re
 
 from uno_sketches import digits_run, session_dir
 
+from bingo_studio.deploy.export import export_run, firmware_model_for_run
 from bingo_studio.firmware import cli
 from bingo_studio.firmware.quantize import quantize, reference_predict
 from bingo_studio.runs import load_run
@@ -21,7 +22,7 @@ def run_cli(*argv: str) -> int:
 
 
 def pico_project():
-    return cli.export_run(digits_run(), "pico", session_dir() / "digits-pico").project_dir
+    return export_run(digits_run(), "pico", session_dir() / "digits-pico").project_dir
 
 
 def test_simulate_pico_answers_the_runs_test_split(capsys):
@@ -29,7 +30,7 @@ def test_simulate_pico_answers_the_runs_test_split(capsys):
     assert run_cli("simulate", str(project), "--board", "pico", "--test-set", str(digits_run()), "--limit", "40") == 0
     out = capsys.readouterr().out
     ds = load_run(digits_run()).get_dataset()
-    expected = reference_predict(quantize(cli.firmware_model_for_run(digits_run()), "int8"), ds.x_test[:40])
+    expected = reference_predict(quantize(firmware_model_for_run(digits_run()), "int8"), ds.x_test[:40])
     m = re.search(r"simulated Pico \(digits\): (\d+)/40 correct", out)
     assert m and int(m.group(1)) == int((expected == ds.y_test[:40]).sum())
     assert re.search(r"cycles per inference: mean [\d,]+ \(min [\d,]+, max [\d,]+\) = [\d.]+ ms at 125 MHz", out)
@@ -49,8 +50,9 @@ def test_simulate_pico_console(monkeypatch, capsys):
 
 def test_flash_pico_copies_the_uf2_to_a_bootsel_drive(tmp_path, monkeypatch, capsys):
     """PlatformIO's Pico build needs its download and the drive a physical Pico: both stand in here."""
-    from bingo_studio.firmware import platformio, uf2
+    from bingo_studio.firmware import uf2
     from bingo_studio.firmware.platformio import RunResult
+    from bingo_studio.targets import base
 
     project = pico_project()
     image = bytes(range(256)) * 4
@@ -65,7 +67,7 @@ def test_flash_pico_copies_the_uf2_to_a_bootsel_drive(tmp_path, monkeypatch, cap
     drive = tmp_path / "RPI-RP2"
     drive.mkdir()
     (drive / "INFO_UF2.TXT").write_text("UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n")
-    monkeypatch.setattr(platformio, "run_build", built)
+    monkeypatch.setattr(base, "run_build", built)
     monkeypatch.setattr(uf2, "_mount_points", lambda: [tmp_path / "elsewhere", drive])
     assert run_cli("flash", str(project), "--board", "pico") == 0
     assert (drive / "firmware.uf2").read_bytes() == uf2.to_uf2(image)
