@@ -1,0 +1,266 @@
+/* ---- integer kernel: int8 weights and activations, int32 sums, fixed-point requantisation ---- */
+
+/* Layer 0 is walked column by column while the features arrive (a column a feature, into int32
+ * sums in RAM); the other layers row by row, each row's sum kept in registers. Layer 0's shape
+ * and layout are compile-time constants (BINGO_L0_*), so feeding a feature reads no descriptor. */
+#if BINGO_L0_KIND == BINGO_KIND_MAM
+static int16_t bingo_mx0[BINGO_L0_OUT], bingo_mn0[BINGO_L0_OUT]; /* running max and min a row */
+#else
+static int32_t bingo_acc0[BINGO_L0_OUT];
+#endif
+static int8_t bingo_buf[BINGO_BUF0 + BINGO_BUF1]; /* hidden codes: layer k writes buffer k % 2 */
+static int16_t bingo_score[BINGO_N_CLASSES];      /* the last layer's class scores */
+
+static struct {
+    const uint8_t *p; /* layer 0 entries of the next column */
+    uint16_t col;     /* next feature */
+    uint16_t nsign;   /* sign bits of a binary layer 0 read so far */
+} bingo_cur;
+
+static int8_t *bingo_out_buf(uint8_t k) { return (k & 1u) ? bingo_buf + BINGO_BUF0 : bingo_buf; }
+
+/* A raw feature times its multiplier, rounded half away from zero to an int8 code. */
+static int8_t bingo_code(float u)
+{
+    if (u >= 127.0f) return 127;
+    if (u <= -127.0f) return -127;
+    return (int8_t)(int16_t)(u >= 0.0f ? u + 0.5f : u - 0.5f);
+}
+
+/* y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post), then tanh's table where asked. */
+static int16_t bingo_requant(const bingo_layer_t *L, uint16_t r, int32_t v)
+{
+    int32_t p = v >> L->pre;
+    int16_t m = (int16_t)bingo_rd_u16(L->mult + ((L->flags & BINGO_PER_ROW) ? r : 0u));
+    int32_t y;
+    if (p > 32767) p = 32767;
+    if (p < -32768) p = -32768;
+    y = ((int32_t)(int16_t)p * m + ((int32_t)1 << (L->post - 1u))) >> L->post;
+    if (y > L->hi) y = L->hi;
+    if (y < L->lo) y = L->lo;
+#if BINGO_ACT_TANH
+    if (L->flags & BINGO_TANH) {
+        int8_t a = (int8_t)bingo_rd_u8(bingo_tanh + (y < 0 ? -y : y));
+        y = y < 0 ? -a : a;
+    }
+#endif
+    return (int16_t)y;
+}
+
+static int32_t bingo_bias(const bingo_layer_t *L, uint16_t r)
+{
+    int32_t b = (int16_t)bingo_rd_u16(L->bias + r);
+    return (int32_t)((uint32_t)b << L->bias_shift);
+}
+
+/* Row r of layer k is done: its code goes to the next layer's input, or to the class scores. */
+static void bingo_emit(const bingo_layer_t *L, uint8_t k, uint16_t r, int32_t v)
+{
+    int16_t y = bingo_requant(L, r, v + bingo_bias(L, r));
+    if (k + 1u < BINGO_N_LAYERS)
+        bingo_out_buf(k)[r] = (int8_t)y;
+    else
+        bingo_score[r] = y;
+}
+
+/* ---- layer 0: one column a feature ---- */
+#if BINGO_L0_KIND == BINGO_KIND_MAM
+#define BINGO_MAC0(r, w)                                              \
+    do {                                                              \
+        int16_t p_ = (int16_t)((int8_t)(w) * t);                      \
+        if (p_ > bingo_mx0[r]) bingo_mx0[r] = p_;                     \
+        if (p_ < bingo_mn0[r]) bingo_mn0[r] = p_;                     \
+    } while (0)
+#else
+#define BINGO_MAC0(r, w) bingo_acc0[r] += (int16_t)((int8_t)(w) * t)
+#endif
+
+#if BINGO_L0_KIND == BINGO_KIND_BINARY
+#define BINGO_STEP0(r)                                                                     \
+    do {                                                                                   \
+        uint16_t n_ = bingo_cur.nsign++;                                                   \
+        if ((bingo_rd_u8(bingo_l0_sign + (n_ >> 3)) >> (n_ & 7u)) & 1u) bingo_acc0[r] += t; \
+        else bingo_acc0[r] -= t;                                                           \
+    } while (0)
+#define BINGO_VBYTES0 0u
+#else
+#define BINGO_STEP0(r) BINGO_MAC0(r, bingo_rd_u8(p++))
+#define BINGO_VBYTES0 1u
+#endif
+
+static void bingo_column0(int8_t t)
+{
+    const uint8_t *p = bingo_cur.p;
+    uint16_t j = bingo_cur.col;
+#if BINGO_L0_KIND == BINGO_KIND_MAM
+    const uint8_t skip = 0; /* a 0 product still competes for the max and the min */
+#else
+    const uint8_t skip = t == 0; /* the zero-input test, once per input */
+#endif
+#if BINGO_L0_BITMASK
+    uint16_t g;
+    for (g = 0; g < BINGO_L0_OUT; g += 8) {
+        uint8_t m = bingo_rd_u8(p++);
+        uint16_t r = g;
+        if (skip) {
+            for (; m; m >>= 1) {
+                if (m & 1u) {
+                    p += BINGO_VBYTES0;
+#if BINGO_L0_KIND == BINGO_KIND_BINARY
+                    bingo_cur.nsign++;
+#endif
+                }
+            }
+            continue;
+        }
+        for (; m; m >>= 1, r++)
+            if (m & 1u) BINGO_STEP0(r);
+    }
+#else
+    if (bingo_rd_u8(bingo_l0_nz + (j >> 3)) & (uint8_t)(1u << (j & 7u))) {
+        uint8_t last;
+        do {
+#if BINGO_L0_WIDE
+            uint16_t r = bingo_rd_u8(p) | ((uint16_t)bingo_rd_u8(p + 1) << 8);
+            p += 2;
+            last = (r & 0x8000u) != 0;
+            r &= 0x7fffu;
+#else
+            uint8_t r = bingo_rd_u8(p++);
+            last = r & 0x80u;
+            r &= 0x7fu;
+#endif
+            if (skip) {
+                p += BINGO_VBYTES0;
+#if BINGO_L0_KIND == BINGO_KIND_BINARY
+                bingo_cur.nsign++;
+#endif
+            } else {
+                BINGO_STEP0(r);
+            }
+        } while (!last);
+    }
+#endif
+    (void)j;
+    bingo_cur.p = p;
+}
+
+/* ---- layers 1 and up: one row at a time, reading the previous layer's int8 codes ---- */
+#define BINGO_MAC(xv)                                                                 \
+    do {                                                                              \
+        int8_t x_ = (xv);                                                             \
+        if (kind == 0) {                                                              \
+            acc += (int16_t)((int8_t)bingo_rd_u8(p++) * x_);                          \
+        } else if (kind == BINGO_BINARY) {                                            \
+            uint16_t n_ = nsign++;                                                    \
+            if ((bingo_rd_u8(L->sign + (n_ >> 3)) >> (n_ & 7u)) & 1u) acc += x_;      \
+            else acc -= x_;                                                           \
+        } else {                                                                      \
+            int16_t p_ = (int16_t)((int8_t)bingo_rd_u8(p++) * x_);                    \
+            if (p_ > mx) mx = p_;                                                     \
+            if (p_ < mn) mn = p_;                                                     \
+        }                                                                             \
+    } while (0)
+
+static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
+{
+    const uint8_t *p = L->ent;
+    uint16_t r, nsign = 0;
+    uint8_t kind = L->flags & (BINGO_MAM | BINGO_BINARY);
+    for (r = 0; r < L->n_out; r++) {
+        int32_t acc = 0;
+        int16_t mx = -32767 - 1, mn = 32767;
+        if (!L->nz) { /* bitmask: a mask byte for 8 columns, then their values */
+            uint16_t g;
+            for (g = 0; g < L->n_in; g += 8) {
+                uint8_t m = bingo_rd_u8(p++);
+                const int8_t *xp = in + g;
+                for (; m; m >>= 1, xp++)
+                    if (m & 1u) BINGO_MAC(*xp);
+            }
+        } else if ((bingo_rd_u8(L->nz + (r >> 3)) >> (r & 7u)) & 1u) { /* index lists */
+            uint8_t last;
+            if (L->flags & BINGO_WIDE) {
+                do {
+                    uint16_t c = bingo_rd_u8(p) | ((uint16_t)bingo_rd_u8(p + 1) << 8);
+                    p += 2;
+                    last = (c & 0x8000u) != 0;
+                    BINGO_MAC(in[c & 0x7fffu]);
+                } while (!last);
+            } else {
+                do {
+                    uint8_t e = bingo_rd_u8(p++);
+                    last = e & 0x80u;
+                    BINGO_MAC(in[e & 0x7fu]);
+                } while (!last);
+            }
+        }
+        if (kind == BINGO_MAM && mn != 32767) acc = (int32_t)mx + mn;
+        bingo_emit(L, k, r, acc);
+    }
+}
+
+void bingo_begin(void)
+{
+    uint16_t r;
+    bingo_cur.p = bingo_l0_ent;
+    bingo_cur.col = 0;
+    bingo_cur.nsign = 0;
+    for (r = 0; r < BINGO_L0_OUT; r++) {
+#if BINGO_L0_KIND == BINGO_KIND_MAM
+        bingo_mx0[r] = -32767 - 1;
+        bingo_mn0[r] = 32767;
+#else
+        bingo_acc0[r] = 0;
+#endif
+    }
+}
+
+int bingo_feed(uint16_t i, float x)
+{
+    int8_t t = 0;
+    if (i != bingo_cur.col || i >= BINGO_N_FEATURES) return -1;
+#ifdef BINGO_COLSHIFT
+    x = x - bingo_rd_f32(bingo_colshift + i); /* a first MAM layer: the mean cannot go into the bias */
+#endif
+    if (x != 0.0f) t = bingo_code(x * bingo_rd_f32(bingo_colscale + (BINGO_PER_FEATURE ? i : 0u)));
+    bingo_column0(t);
+    bingo_cur.col++;
+    return 0;
+}
+
+int bingo_finish(void)
+{
+    bingo_layer_t L;
+    uint8_t k;
+    uint16_t r;
+    int best = 0;
+    if (bingo_cur.col != BINGO_N_FEATURES) return -1;
+    bingo_rd_copy(&L, &bingo_layers[0], sizeof L);
+    for (r = 0; r < BINGO_L0_OUT; r++) {
+#if BINGO_L0_KIND == BINGO_KIND_MAM
+        int32_t v = bingo_mn0[r] == 32767 ? 0 : (int32_t)bingo_mx0[r] + bingo_mn0[r]; /* no weights: 0 */
+#else
+        int32_t v = bingo_acc0[r];
+#endif
+        bingo_emit(&L, 0, r, v);
+    }
+    for (k = 1; k < BINGO_N_LAYERS; k++) {
+        bingo_rd_copy(&L, &bingo_layers[k], sizeof L);
+        bingo_rows(&L, k, bingo_out_buf((uint8_t)(k - 1u)));
+    }
+    bingo_cur.col = 0xffffu; /* a new bingo_begin is needed before feeding again */
+    for (r = 1; r < BINGO_N_CLASSES; r++)
+        if (bingo_score[r] > bingo_score[best]) best = (int)r;
+    return best;
+}
+
+int bingo_predict(const float *x)
+{
+    uint16_t i;
+    bingo_begin();
+    for (i = 0; i < BINGO_N_FEATURES; i++) bingo_feed(i, x[i]);
+    return bingo_finish();
+}
+
+float bingo_output(uint8_t k) { return k < BINGO_N_CLASSES ? (float)bingo_score[k] * BINGO_SCORE_SCALE : 0.0f; }
