@@ -19,12 +19,31 @@ static struct {
 
 static int8_t *bingo_out_buf(uint8_t k) { return (k & 1u) ? bingo_buf + BINGO_BUF0 : bingo_buf; }
 
-/* A raw feature times its multiplier, rounded half away from zero to an int8 code. */
-static int8_t bingo_code(float u)
+/* int8 x int8 -> int16 in one MULS on AVR (gcc would widen it into a 16x16->32 library call). */
+#ifdef __AVR__
+static inline int16_t bingo_mul8(int8_t a, int8_t b)
 {
-    if (u >= 127.0f) return 127;
-    if (u <= -127.0f) return -127;
-    return (int8_t)(int16_t)(u >= 0.0f ? u + 0.5f : u - 0.5f);
+    int16_t r;
+    __asm__("muls %1, %2\n\tmovw %0, r0\n\tclr __zero_reg__" : "=r"(r) : "a"(a), "a"(b));
+    return r;
+}
+#else
+#define bingo_mul8(a, b) ((int16_t)((int8_t)(a) * (int8_t)(b)))
+#endif
+
+/* u2 = 2 * (raw feature times its multiplier) to an int8 code, rounded half away from zero:
+ * round(u) = (trunc(u2) + 1) / 2 in magnitude. The exponent test saturates |u2| >= 2^15 (and
+ * infinities) without float compares, so only one float conversion runs. */
+static int8_t bingo_code(float u2)
+{
+    uint32_t bits;
+    int16_t i;
+    memcpy(&bits, &u2, sizeof bits);
+    if (((bits >> 23) & 0xffu) >= 127u + 15u) return (bits >> 31) ? -127 : 127;
+    i = (int16_t)u2;
+    if (i >= 254) return 127;
+    if (i <= -254) return -127;
+    return (int8_t)(i >= 0 ? (i + 1) >> 1 : -((1 - i) >> 1));
 }
 
 /* y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post), then tanh's table where asked. */
@@ -32,10 +51,15 @@ static int16_t bingo_requant(const bingo_layer_t *L, uint16_t r, int32_t v)
 {
     int32_t p = v >> L->pre;
     int16_t m = (int16_t)bingo_rd_u16(L->mult + ((L->flags & BINGO_PER_ROW) ? r : 0u));
-    int32_t y;
+    int32_t a, y;
     if (p > 32767) p = 32767;
     if (p < -32768) p = -32768;
-    y = ((int32_t)(int16_t)p * m + ((int32_t)1 << (L->post - 1u))) >> L->post;
+    a = (int32_t)(int16_t)p * m;
+    /* (a + 2^(post-1)) >> post == ((a >> (post-1)) + 1) >> 1; a whole-byte shift first is cheap */
+    if (L->post > 16u)
+        y = (((int16_t)(a >> 16) >> (L->post - 17u)) + 1) >> 1;
+    else
+        y = ((a >> (L->post - 1u)) + 1) >> 1;
     if (y > L->hi) y = L->hi;
     if (y < L->lo) y = L->lo;
 #if BINGO_ACT_TANH
@@ -67,12 +91,12 @@ static void bingo_emit(const bingo_layer_t *L, uint8_t k, uint16_t r, int32_t v)
 #if BINGO_L0_KIND == BINGO_KIND_MAM
 #define BINGO_MAC0(r, w)                                              \
     do {                                                              \
-        int16_t p_ = (int16_t)((int8_t)(w) * t);                      \
+        int16_t p_ = bingo_mul8((int8_t)(w), t);                      \
         if (p_ > bingo_mx0[r]) bingo_mx0[r] = p_;                     \
         if (p_ < bingo_mn0[r]) bingo_mn0[r] = p_;                     \
     } while (0)
 #else
-#define BINGO_MAC0(r, w) bingo_acc0[r] += (int16_t)((int8_t)(w) * t)
+#define BINGO_MAC0(r, w) bingo_acc0[r] += bingo_mul8((int8_t)(w), t)
 #endif
 
 #if BINGO_L0_KIND == BINGO_KIND_BINARY
@@ -150,17 +174,48 @@ static void bingo_column0(int8_t t)
     do {                                                                              \
         int8_t x_ = (xv);                                                             \
         if (kind == 0) {                                                              \
-            acc += (int16_t)((int8_t)bingo_rd_u8(p++) * x_);                          \
+            acc += bingo_mul8((int8_t)bingo_rd_u8(p++), x_);                          \
         } else if (kind == BINGO_BINARY) {                                            \
             uint16_t n_ = nsign++;                                                    \
             if ((bingo_rd_u8(L->sign + (n_ >> 3)) >> (n_ & 7u)) & 1u) acc += x_;      \
             else acc -= x_;                                                           \
         } else {                                                                      \
-            int16_t p_ = (int16_t)((int8_t)bingo_rd_u8(p++) * x_);                    \
+            int16_t p_ = bingo_mul8((int8_t)bingo_rd_u8(p++), x_);                    \
             if (p_ > mx) mx = p_;                                                     \
             if (p_ < mn) mn = p_;                                                     \
         }                                                                             \
     } while (0)
+
+/* Dense rows, the common case, in loops of their own: each weight costs an index read, an input
+ * load, a weight read and one MULS into a 32-bit sum held in registers. */
+static int32_t bingo_dot_index(const uint8_t **pp, const int8_t *in)
+{
+    const uint8_t *p = *pp;
+    int32_t acc = 0;
+    uint8_t e;
+    do {
+        e = bingo_rd_u8(p);
+        acc += bingo_mul8((int8_t)bingo_rd_u8(p + 1), in[e & 0x7fu]);
+        p += 2;
+    } while (!(e & 0x80u));
+    *pp = p;
+    return acc;
+}
+
+static int32_t bingo_dot_bitmask(const uint8_t **pp, const int8_t *in, uint16_t n_in)
+{
+    const uint8_t *p = *pp;
+    int32_t acc = 0;
+    uint16_t g;
+    for (g = 0; g < n_in; g += 8) {
+        uint8_t m = bingo_rd_u8(p++);
+        const int8_t *xp = in + g;
+        for (; m; m >>= 1, xp++)
+            if (m & 1u) acc += bingo_mul8((int8_t)bingo_rd_u8(p++), *xp);
+    }
+    *pp = p;
+    return acc;
+}
 
 static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
 {
@@ -170,7 +225,12 @@ static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
     for (r = 0; r < L->n_out; r++) {
         int32_t acc = 0;
         int16_t mx = -32767 - 1, mn = 32767;
-        if (!L->nz) { /* bitmask: a mask byte for 8 columns, then their values */
+        if (kind == 0 && !(L->flags & BINGO_WIDE)) { /* dense: the fast loops */
+            if (!L->nz)
+                acc = bingo_dot_bitmask(&p, in, L->n_in);
+            else if ((bingo_rd_u8(L->nz + (r >> 3)) >> (r & 7u)) & 1u)
+                acc = bingo_dot_index(&p, in);
+        } else if (!L->nz) { /* bitmask: a mask byte for 8 columns, then their values */
             uint16_t g;
             for (g = 0; g < L->n_in; g += 8) {
                 uint8_t m = bingo_rd_u8(p++);
@@ -219,11 +279,14 @@ void bingo_begin(void)
 int bingo_feed(uint16_t i, float x)
 {
     int8_t t = 0;
+    uint32_t bits;
     if (i != bingo_cur.col || i >= BINGO_N_FEATURES) return -1;
 #ifdef BINGO_COLSHIFT
     x = x - bingo_rd_f32(bingo_colshift + i); /* a first MAM layer: the mean cannot go into the bias */
 #endif
-    if (x != 0.0f) t = bingo_code(x * bingo_rd_f32(bingo_colscale + (BINGO_PER_FEATURE ? i : 0u)));
+    memcpy(&bits, &x, sizeof bits);
+    if (bits << 1) /* not +-0: one float multiply, one conversion */
+        t = bingo_code(x * bingo_rd_f32(bingo_colscale + (BINGO_PER_FEATURE ? i : 0u)));
     bingo_column0(t);
     bingo_cur.col++;
     return 0;

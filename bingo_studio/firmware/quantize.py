@@ -4,7 +4,7 @@ Two formats. ``int8`` (the default) is integer-only inference, as TFLM/CMSIS-NN 
   * weights: int8 codes ``q`` with a symmetric scale per layer (``scales="layer"``, the default)
     or per output row; a surviving weight whose code rounds to 0 is dropped from the tables.
   * input: the board turns raw feature x_j into an int8 code ``t_j = sat(round(x_j * c_j))`` with
-    one float32 multiply (``c_j = 1 / (std_j * s_x)``, ``s_x`` calibrated on the training split),
+    one float32 multiply (by 2 c_j, see ``input_codes``) (``c_j = 1 / (std_j * s_x)``, ``s_x`` calibrated on the training split),
     so a raw 0 gives code 0 and is skipped once per input. The mean is folded exactly (in real
     arithmetic) into the first layer's integer bias; a first MAM layer subtracts it instead
     (``colshift``), as max and min are not linear.
@@ -50,7 +50,7 @@ TANH_TABLE = np.rint(np.tanh(np.arange(CODE_MAX + 1) * (TANH_RANGE / CODE_MAX)) 
 class QLayer:
     name: str
     values: np.ndarray  # (n_out, n_in) int8 codes or float32 weights; 0 = not stored
-    colscale: np.ndarray | None  # float32: int8: the input code multipliers c_j ((1,) or (n_in,)), first layer
+    colscale: np.ndarray | None  # float32: int8: twice the input code multipliers c_j ((1,) or (n_in,)), layer 0
     rowscale: np.ndarray | None  # float32 weight scale(s), (1,) or (n_out,) (int8 only; the requant is derived)
     bias: np.ndarray  # int16 codes (int8 format: bias << bias_shift in accumulator units) or float32
     bias_scale: float = 1.0  # unused by the int8 kernel (kept 1.0); float32: 1.0
@@ -243,7 +243,7 @@ def quantize(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer", ca
         if first:
             colshift = np.broadcast_to(mean, (layer.n_in,)).astype(_F32) if layer.kind == "mam" else None
             std_cols = std if std.size > 1 else std[:1]
-            colscale = (1.0 / (std_cols * s_in)).astype(_F32)
+            colscale = (2.0 / (std_cols * s_in)).astype(_F32)  # c2 = 2c: the board rounds u2 = 2u
             if colshift is None:  # x/std = s_in * t, so (x - mean)/std = s_in * t - mean/std
                 eff = q.astype(np.float64) * sw_rows[:, None]
                 bias_real = bias_real - eff @ np.broadcast_to(mean / std, (layer.n_in,))
@@ -296,13 +296,17 @@ def _quantize_float(fmodel: FirmwareModel, scales: str) -> QModel:
 
 # ---- the numpy twins of the C kernels -----------------------------------------------------------------
 def input_codes(layer: QLayer, x: np.ndarray) -> np.ndarray:
-    """int8 input codes of raw features, float32 operations as on the board (round half away)."""
+    """int8 input codes of raw features as the board computes them: u2 = x * c2 in float32 (c2 =
+    2 c, so u2 = 2u exactly), |u2| >= 2^15 saturates, else round(u) = (trunc(u2) + 1) / 2 in
+    magnitude (half away from zero), clamped to +-127."""
     u = x - layer.colshift[None, :] if layer.colshift is not None else x
-    c = layer.colscale if layer.colscale.size > 1 else layer.colscale[0]
-    u = (u * c).astype(_F32)
-    r = np.trunc(np.where(u >= 0, u + _F32(0.5), u - _F32(0.5)).astype(_F32))
-    r = np.where(u >= CODE_MAX, CODE_MAX, np.where(u <= -CODE_MAX, -CODE_MAX, r))
-    return r.astype(np.int64)
+    c2 = layer.colscale if layer.colscale.size > 1 else layer.colscale[0]
+    u2 = (u.astype(_F32) * c2).astype(_F32)
+    big = ~(np.abs(u2) < 2.0**15)  # also inf and NaN (the board tests the exponent bits)
+    i = np.trunc(np.where(big, 0, u2)).astype(np.int64)
+    t = np.sign(i) * ((np.abs(i) + 1) >> 1)
+    t = np.where(big, np.where(np.signbit(u2), -CODE_MAX, CODE_MAX), t)
+    return np.clip(t, -CODE_MAX, CODE_MAX)
 
 
 def _int_sums(layer: QLayer, t: np.ndarray) -> np.ndarray:
