@@ -37,9 +37,12 @@ static inline int16_t bingo_mul8(int8_t a, int8_t b)
 static int8_t bingo_code(float u2)
 {
     uint32_t bits;
+    uint8_t b3, e;
     int16_t i;
     memcpy(&bits, &u2, sizeof bits);
-    if (((bits >> 23) & 0xffu) >= 127u + 15u) return (bits >> 31) ? -127 : 127;
+    b3 = (uint8_t)(bits >> 24);
+    e = (uint8_t)((uint8_t)(b3 << 1) | ((uint8_t)(bits >> 16) >> 7));
+    if (e >= 127u + 15u) return (b3 & 0x80u) ? -127 : 127;
     i = (int16_t)u2;
     if (i >= 254) return 127;
     if (i <= -254) return -127;
@@ -49,9 +52,11 @@ static int8_t bingo_code(float u2)
 /* y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post), then tanh's table where asked. */
 static int16_t bingo_requant(const bingo_layer_t *L, uint16_t r, int32_t v)
 {
-    int32_t p = v >> L->pre;
-    int16_t m = (int16_t)bingo_rd_u16(L->mult + ((L->flags & BINGO_PER_ROW) ? r : 0u));
-    int32_t a, y;
+    int32_t p, a, y;
+    int16_t m;
+    if (L->lo == 0 && v <= 0) return 0; /* ReLU: what the arithmetic below gives, sooner */
+    p = v >> L->pre;
+    m = (int16_t)bingo_rd_u16(L->mult + ((L->flags & BINGO_PER_ROW) ? r : 0u));
     if (p > 32767) p = 32767;
     if (p < -32768) p = -32768;
     a = (int32_t)(int16_t)p * m;
@@ -121,7 +126,20 @@ static void bingo_column0(int8_t t)
 #else
     const uint8_t skip = t == 0; /* the zero-input test, once per input */
 #endif
-#if BINGO_L0_BITMASK
+#if BINGO_L0_BITMASK && BINGO_L0_KIND == BINGO_KIND_DENSE
+    int32_t *a;
+    for (a = bingo_acc0; a < bingo_acc0 + BINGO_L0_OUT; a += 8) {
+        uint8_t m = bingo_rd_u8(p++);
+        if (skip) {
+            for (; m; m &= (uint8_t)(m - 1u)) p++; /* one value a set bit */
+            continue;
+        }
+        /* unrolled: a clear bit costs a skipped instruction, not a loop turn */
+#define BINGO_BIT0(b) if (m & (1u << (b))) a[b] += bingo_mul8((int8_t)bingo_rd_u8(p++), t)
+        BINGO_BIT0(0); BINGO_BIT0(1); BINGO_BIT0(2); BINGO_BIT0(3);
+        BINGO_BIT0(4); BINGO_BIT0(5); BINGO_BIT0(6); BINGO_BIT0(7);
+    }
+#elif BINGO_L0_BITMASK
     uint16_t g;
     for (g = 0; g < BINGO_L0_OUT; g += 8) {
         uint8_t m = bingo_rd_u8(p++);
@@ -210,8 +228,9 @@ static int32_t bingo_dot_bitmask(const uint8_t **pp, const int8_t *in, uint16_t 
     for (g = 0; g < n_in; g += 8) {
         uint8_t m = bingo_rd_u8(p++);
         const int8_t *xp = in + g;
-        for (; m; m >>= 1, xp++)
-            if (m & 1u) acc += bingo_mul8((int8_t)bingo_rd_u8(p++), *xp);
+#define BINGO_BIT(b) if (m & (1u << (b))) acc += bingo_mul8((int8_t)bingo_rd_u8(p++), xp[b])
+        BINGO_BIT(0); BINGO_BIT(1); BINGO_BIT(2); BINGO_BIT(3);
+        BINGO_BIT(4); BINGO_BIT(5); BINGO_BIT(6); BINGO_BIT(7);
     }
     *pp = p;
     return acc;
@@ -285,6 +304,21 @@ int bingo_feed(uint16_t i, float x)
     x = x - bingo_rd_f32(bingo_colshift + i); /* a first MAM layer: the mean cannot go into the bias */
 #endif
     memcpy(&bits, &x, sizeof bits);
+#if BINGO_INT_MAX > 0
+    /* a whole number 1..255 (x = 1.m * 2^e, 0 <= e <= 7, no bits below 2^0): its code from the
+     * table, which holds what the float path below gives */
+    uint8_t b3 = (uint8_t)(bits >> 24), b2 = (uint8_t)(bits >> 16); /* whole bytes: no shift loops */
+    uint8_t e = (uint8_t)((uint8_t)(b3 << 1) | (b2 >> 7));
+    if (!(b3 & 0x80u) && (uint16_t)bits == 0u && (uint8_t)(e - 127u) <= 7u) {
+        uint8_t sh = (uint8_t)(134u - e);
+        uint8_t m = b2 | 0x80u;
+        if (!(m & (uint8_t)((1u << sh) - 1u)) && (uint8_t)(m >> sh) <= BINGO_INT_MAX) {
+            bingo_column0((int8_t)bingo_rd_u8(bingo_intcode + (m >> sh)));
+            bingo_cur.col++;
+            return 0;
+        }
+    }
+#endif
     if (bits << 1) /* not +-0: one float multiply, one conversion */
         t = bingo_code(x * bingo_rd_f32(bingo_colscale + (BINGO_PER_FEATURE ? i : 0u)));
     bingo_column0(t);

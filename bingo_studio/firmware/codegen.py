@@ -207,6 +207,9 @@ def _int_tables(q: QModel) -> list[str]:
         parts.append("#define BINGO_COLSHIFT 1\n")
         parts.append(c_array("float", "bingo_colshift", l0.colshift, c_float))
     parts.append(c_array("float", "bingo_colscale", l0.colscale, c_float))
+    parts.append(f"#define BINGO_INT_MAX {0 if l0.intcode is None else l0.intcode.size - 1}\n")
+    if l0.intcode is not None:
+        parts.append(c_array("int8_t", "bingo_intcode", l0.intcode))
     if q.activation == "tanh":
         parts.append(c_array("int8_t", "bingo_tanh", TANH_TABLE))
     descriptors = []

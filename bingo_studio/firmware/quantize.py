@@ -43,6 +43,7 @@ _F32 = np.float32
 CODE_MAX = 127  # int8 activations and input codes: -127..127 (ReLU outputs 0..127)
 SCORE_MAX = 32767  # the last layer's int16 class scores
 TANH_RANGE = 4.0  # a tanh pre-activation code covers -4..4 (tanh(4) = 0.9993)
+INT_TABLE_MAX = 255  # raw features that are all integers 0..255 (pixels) get a table of their codes
 TANH_TABLE = np.rint(np.tanh(np.arange(CODE_MAX + 1) * (TANH_RANGE / CODE_MAX)) * CODE_MAX).astype(np.int8)
 
 
@@ -65,6 +66,7 @@ class QLayer:
     hi: int = CODE_MAX
     out_scale: float = 1.0  # real value of one output code (before tanh's table)
     tanh: bool = False  # hidden tanh layer: the output code goes through TANH_TABLE
+    intcode: np.ndarray | None = None  # layer 0: int8 codes of the raw integers 0..K (see quantize)
 
     @property
     def n_in(self) -> int:
@@ -170,7 +172,8 @@ def calibrate(fmodel: FirmwareModel, x_raw: np.ndarray) -> dict:
         outs.append(float(np.abs(h).max(initial=0.0)))
         if k < len(fmodel.layers) - 1:
             h = np.maximum(h, 0.0) if fmodel.activation == "relu" else np.tanh(h)
-    return {"input": float(np.abs(coded).max(initial=0.0)), "layers": outs}
+    whole = bool(x.size) and x.min() >= 0 and x.max() <= INT_TABLE_MAX and np.all(x == np.rint(x))
+    return {"input": float(np.abs(coded).max(initial=0.0)), "layers": outs, "int_max": int(x.max()) if whole else 0}
 
 
 def _bound_calibration(fmodel: FirmwareModel) -> dict:
@@ -266,6 +269,11 @@ def quantize(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer", ca
                 mult, pre, post, bias_shift, lo, hi, out_scale, tanh and not last,
             )
         )
+        if first and colshift is None and colscale.size == 1 and int(cal.get("int_max", 0)) > 0:
+            # integer features (pixels): the board looks their code up instead of a float multiply
+            # and conversion; the table holds exactly what that arithmetic gives
+            ints = np.arange(int(cal["int_max"]) + 1, dtype=_F32)[:, None]
+            layers[-1].intcode = input_codes(layers[-1], ints)[:, 0].astype(np.int8)
         s_in = 1.0 / CODE_MAX if tanh else out_scale
     meta = {key: val for key, val in fmodel.metadata.items() if key != "calibration"}
     return QModel(fmodel.safe_name, "int8", scales, fmodel.activation, layers, list(fmodel.class_names), meta)
