@@ -106,6 +106,7 @@ class LayerShape:
     rowscale: int  # int8: requantisation multipliers (int16, 1 or n_out); float32: 0
     kind: str = "dense"  # "mam": max/min reduction; "binary": one bit a stored weight
     colshift: int = 0  # floats of per-input mean a first MAM layer subtracts (0: none)
+    intcode: int = 0  # int8 codes of whole-number features 0..K (layer 0 of integer pixels; 0: none)
 
 
 @dataclass
@@ -144,6 +145,7 @@ class ModelShape:
                 0 if la.mult is None else la.mult.size,
                 la.kind,
                 0 if la.colshift is None else la.colshift.size,
+                0 if la.intcode is None else la.intcode.size,
             )
             for la in q.layers
         ]
@@ -154,13 +156,15 @@ class ModelShape:
         """Counts without building the tables (the same numbers ``quantize`` leads to, faster)."""
         counts = stored_counts(fm, fmt, scales)
         per_feature = not uniform(fm.std)
+        int_max = int((fm.metadata.get("calibration") or {}).get("int_max", 0))
         layers = []
         for k, (layer, nnz) in enumerate(zip(fm.layers, counts)):
             col = 0 if (k > 0 or fmt == "float32") else (layer.n_in if per_feature else 1)
             kind = "dense" if (layer.kind == "binary" and fmt == "float32") else layer.kind
             row = 0 if fmt == "float32" else (layer.n_out if scales == "row" or kind == "binary" else 1)
             shift = layer.n_in if (k == 0 and kind == "mam") else 0
-            layers.append(LayerShape(layer.name, layer.n_in, layer.n_out, nnz, col, row, kind, shift))
+            table = int_max + 1 if (k == 0 and fmt == "int8" and int_max and not shift and not per_feature) else 0
+            layers.append(LayerShape(layer.name, layer.n_in, layer.n_out, nnz, col, row, kind, shift, table))
         return cls(fm.safe_name, fmt, scales, fm.activation, list(fm.class_names), dict(fm.metadata), layers)
 
 
@@ -314,7 +318,7 @@ def layer_sizes(q: ModelShape) -> list[LayerSize]:
     for k, layer in enumerate(q.layers):
         n_in, n_out, nnz = layer.n_in, layer.n_out, layer.nnz
         encoding, structure = layer_layout(*line_shape(q.fmt, k, n_in, n_out), nnz)
-        scale = 4 * (layer.colscale + layer.colshift) + 2 * layer.rowscale
+        scale = 4 * (layer.colscale + layer.colshift) + 2 * layer.rowscale + layer.intcode
         if k == 0 and q.fmt == "int8" and q.activation == "tanh":
             scale += TANH_TABLE.size  # the one tanh table counts with layer 0
         binary = layer.kind == "binary"
