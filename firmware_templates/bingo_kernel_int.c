@@ -15,6 +15,7 @@ static struct {
     const uint8_t *p; /* layer 0 entries of the next column */
     uint16_t col;     /* next feature */
     uint16_t nsign;   /* sign bits of a binary layer 0 read so far */
+    uint8_t nzbits;   /* index layout: the column bitmap byte, shifted along as the columns go */
 } bingo_cur;
 
 static int8_t *bingo_out_buf(uint8_t k) { return (k & 1u) ? bingo_buf + BINGO_BUF0 : bingo_buf; }
@@ -159,28 +160,40 @@ static void bingo_column0(int8_t t)
             if (m & 1u) BINGO_STEP0(r);
     }
 #else
-    if (bingo_rd_u8(bingo_l0_nz + (j >> 3)) & (uint8_t)(1u << (j & 7u))) {
-        uint8_t last;
-        do {
 #if BINGO_L0_WIDE
-            uint16_t r = bingo_rd_u8(p) | ((uint16_t)bingo_rd_u8(p + 1) << 8);
-            p += 2;
-            last = (r & 0x8000u) != 0;
-            r &= 0x7fffu;
+#define BINGO_LAST_AT 1u /* the end-of-column flag is in the index's high byte */
+#define BINGO_IDX_BYTES 2u
 #else
-            uint8_t r = bingo_rd_u8(p++);
-            last = r & 0x80u;
-            r &= 0x7fu;
+#define BINGO_LAST_AT 0u
+#define BINGO_IDX_BYTES 1u
 #endif
-            if (skip) {
-                p += BINGO_VBYTES0;
+    if (!(j & 7u)) bingo_cur.nzbits = bingo_rd_u8(bingo_l0_nz + (j >> 3));
+    else bingo_cur.nzbits >>= 1;
+    if (bingo_cur.nzbits & 1u) {
+        uint8_t last;
+        if (skip) { /* only step over the column: its flags, no values read */
+            do {
+                last = bingo_rd_u8(p + BINGO_LAST_AT) & 0x80u;
+                p += BINGO_IDX_BYTES + BINGO_VBYTES0;
 #if BINGO_L0_KIND == BINGO_KIND_BINARY
                 bingo_cur.nsign++;
 #endif
-            } else {
+            } while (!last);
+        } else {
+            do {
+#if BINGO_L0_WIDE
+                uint16_t r = bingo_rd_u8(p) | ((uint16_t)bingo_rd_u8(p + 1) << 8);
+                p += 2;
+                last = (r & 0x8000u) != 0;
+                r &= 0x7fffu;
+#else
+                uint8_t r = bingo_rd_u8(p++);
+                last = r & 0x80u;
+                r &= 0x7fu;
+#endif
                 BINGO_STEP0(r);
-            }
-        } while (!last);
+            } while (!last);
+        }
     }
 #endif
     (void)j;

@@ -69,7 +69,7 @@ def descriptor_bytes(ptr_bytes: int, fmt: str = "int8") -> int:
 
 
 def cursor_bytes(ptr_bytes: int, fmt: str = "int8") -> int:
-    raw = ptr_bytes + 4 if fmt == "int8" else 2 * ptr_bytes + 2
+    raw = ptr_bytes + 5 if fmt == "int8" else 2 * ptr_bytes + 2
     return raw if ptr_bytes == AVR_PTR else (raw + 3) // 4 * 4
 
 
