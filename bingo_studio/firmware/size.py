@@ -355,7 +355,18 @@ def model_ram(q: ModelShape | QModel, ptr_bytes: int = AVR_PTR) -> int:
 
 # kernel code the MAM and binary paths add (avr-gcc -Os, measured on the Uno against the dense
 # kernel: a digits 64-32-16-10 model; used for the other boards as an estimate)
-KIND_FLASH = {"float32": {"mam": 423, "binary": 256}, "int8": {"mam": 0, "binary": 0}}
+KIND_FLASH = {"float32": {"mam": 423, "binary": 256}, "int8": {}}
+# integer-kernel code that only some models compile in (avr-gcc -Os on the Uno, against a model with
+# an index-list layer 0, no table of whole-number codes, ReLU; used for the other boards as an estimate)
+INT_KERNEL_FLASH = {"l0_bitmask": 316, "int_table": 104, "tanh": 64}
+
+
+def int_kernel_flash(q: ModelShape) -> int:
+    l0 = q.layers[0]
+    extra = INT_KERNEL_FLASH["tanh"] if q.activation == "tanh" else 0
+    if layer_layout(*line_shape("int8", 0, l0.n_in, l0.n_out), l0.nnz)[0] == "bitmask":
+        extra += INT_KERNEL_FLASH["l0_bitmask"]
+    return extra + (INT_KERNEL_FLASH["int_table"] if l0.intcode else 0)
 
 
 def mam_buffer_floats(q) -> int:
@@ -370,6 +381,8 @@ def board_fit(report: SizeReport, q: ModelShape, board: Board) -> BoardFit:
         flash += board.tanh_flash  # libm's tanhf (the integer kernel uses a table instead)
     for kind in {layer.kind for layer in q.layers}:
         flash += KIND_FLASH[q.fmt].get(kind, 0)
+    if q.fmt == "int8":
+        flash += int_kernel_flash(q)
     ram = board.overhead_ram + model_ram(q, board.ptr_bytes)
     return BoardFit(
         board.key,
@@ -419,10 +432,12 @@ def size_report_arrays(
     class_names: list[str] | None = None,
     per_feature_std: bool = False,
     activation: str = "relu",
+    int_max: int = 0,
 ) -> SizeReport:
     """``size_report`` from bare arrays (weight (out, in), bias, mask per layer), e.g. a pruning slider.
 
-    Text sizes assume the name "model" and labels 0..K-1 unless ``class_names`` is given.
+    Text sizes assume the name "model" and labels 0..K-1 unless ``class_names`` is given;
+    ``int_max``: the features are whole numbers 0..int_max (pixels), which get a table of codes.
     """
     layers = [
         FirmwareLayer(
@@ -442,6 +457,7 @@ def size_report_arrays(
         np.zeros(1, np.float32),
         std,
         list(class_names or [str(i) for i in range(n_classes)]),
+        {"calibration": {"int_max": int_max}},
     )
     return size_report(fm, fmt, scales)
 
