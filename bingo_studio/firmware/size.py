@@ -355,7 +355,12 @@ def model_ram(q: ModelShape | QModel, ptr_bytes: int = AVR_PTR) -> int:
 
 # kernel code the MAM and binary paths add (avr-gcc -Os, measured on the Uno against the dense
 # kernel: a digits 64-32-16-10 model; used for the other boards as an estimate)
-KIND_FLASH = {"float32": {"mam": 423, "binary": 256}, "int8": {}}
+KIND_FLASH = {
+    "float32": {"mam": 423, "binary": 256},
+    # integer kernel: layer 0's column loop is compiled for its kind (a binary one has no MULS), the
+    # row loops carry every kind; measured on digits models whose layers are all of one kind
+    "int8": {"mam": 334, "binary": -240},
+}
 # integer-kernel code that only some models compile in (avr-gcc -Os on the Uno, against a model with
 # an index-list layer 0, no table of whole-number codes, ReLU; used for the other boards as an estimate)
 INT_KERNEL_FLASH = {"l0_bitmask": 316, "int_table": 104, "tanh": 64}
