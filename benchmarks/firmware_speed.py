@@ -49,7 +49,10 @@ from bingo_studio.models import build_model  # noqa: E402
 WORK = Path(tempfile.gettempdir()) / "bingo-firmware-speed-bench"
 EMLEARN_DIR = Path(__file__).resolve().parent / "emlearn_avr"
 GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97)
-TARGETS = "cycles/weight <= 60 (dense + pruned digits, pruned MNIST-5k); dense digits <= 160,000; pruned MNIST-5k <= 600,000"
+TARGETS = (
+    "cycles/weight <= 60 (dense + pruned digits, pruned MNIST-5k); dense digits <= 160,000; "
+    "pruned MNIST-5k <= 600,000"
+)
 
 
 def accuracy(pred, y) -> float:

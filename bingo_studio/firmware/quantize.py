@@ -4,8 +4,9 @@ Two formats. ``int8`` (the default) is integer-only inference, as TFLM/CMSIS-NN 
   * weights: int8 codes ``q`` with a symmetric scale per layer (``scales="layer"``, the default)
     or per output row; a surviving weight whose code rounds to 0 is dropped from the tables.
   * input: the board turns raw feature x_j into an int8 code ``t_j = sat(round(x_j * c_j))`` with
-    one float32 multiply (by 2 c_j, see ``input_codes``) (``c_j = 1 / (std_j * s_x)``, ``s_x`` calibrated on the training split),
-    so a raw 0 gives code 0 and is skipped once per input. The mean is folded exactly (in real
+    one float32 multiply (by 2 c_j, see ``input_codes``; ``c_j = 1 / (std_j * s_x)``, ``s_x``
+    calibrated on the training split), so a raw 0 gives code 0 and is skipped once per input.
+    Whole-number features (pixels 0..255) read their code from a table instead. The mean is folded exactly (in real
     arithmetic) into the first layer's integer bias; a first MAM layer subtracts it instead
     (``colshift``), as max and min are not linear.
   * every layer: int32 accumulator ``v = sum q * t + bias`` (bias int16 << bias_shift), then a
@@ -181,7 +182,7 @@ def _bound_calibration(fmodel: FirmwareModel) -> dict:
     mean, std = fmodel.mean.astype(np.float64), fmodel.std.astype(np.float64)
     inp = float(np.max(np.abs(mean / std)) + 4.0)
     hmax, outs = 4.0, []
-    for k, layer in enumerate(fmodel.layers):
+    for layer in fmodel.layers:
         w = np.abs(layer.masked_weight.astype(np.float64))
         out = float(np.max(w.sum(1) * hmax + np.abs(layer.bias), initial=0.0))
         outs.append(out)
@@ -217,7 +218,9 @@ def _int_bias(bias_acc: np.ndarray) -> tuple[np.ndarray, int]:
     return np.clip(np.rint(bias_acc / 2.0**shift), -32767, 32767).astype(np.int16), shift
 
 
-def quantize(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer", calibration: dict | None = None) -> QModel:
+def quantize(
+    fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer", calibration: dict | None = None
+) -> QModel:
     """The tables of ``fmodel`` as the generated C stores them (see the module doc).
 
     ``calibration`` (``calibrate``'s dict) defaults to the one saved with the model by

@@ -313,6 +313,13 @@ def wait_ready(ser, timeout: float = 10.0) -> tuple[str, int]:
     raise UserError(f"The board did not say 'ready' within {timeout:.0f} s (is the BINGO firmware on it?)")
 
 
+# Default pacing of lines to a board, in microseconds a byte (0: full 115200 baud). The integer
+# firmware keeps up with full speed on the Uno for the built-in models (measured: the digits test
+# split with a dense first layer, and 784-value MNIST-5k lines; tests/firmware/test_simulator.py);
+# a float32 build or a slow custom model may need pacing again (--pace-us 300).
+PACE_US = 0.0
+
+
 def send_line(ser, line: str, pace_us: float = 0.0) -> None:
     """Write one line; with pace_us, at most one byte per pace_us microseconds on average.
 

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from bingo_studio.errors import UserError
-from bingo_studio.firmware.simulator import Reply, format_features, parse_reply, send_line
+from bingo_studio.firmware.simulator import PACE_US, Reply, format_features, parse_reply, send_line
 from bingo_studio.training.task import Progress
 
 
@@ -21,7 +21,6 @@ def parse_info(line: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in line.split()[1:] if "=" in part)
 
 
-PACE_US = 300.0  # µs a byte for real boards: the Uno computes while values arrive (see send_line)
 
 
 def handshake(reader, ser, tries: int = 4, timeout: float = 2.0) -> dict[str, str]:

@@ -131,7 +131,7 @@ def test_simulated_uno_runs_the_model_like_the_reference(family, mam_firmware, b
     # exact cycles: interrupts off while the model computes, as the simulator tests build it
     flash, ram, elf = avr_build(tmp_path / "src", tmp_path / "build", defines=("BINGO_EXACT_CYCLES",))
     report = size_report(q)
-    assert report.boards["uno"].fits and abs(flash - report.boards["uno"].flash) <= 64, (flash, report.boards["uno"].flash)
+    assert report.boards["uno"].fits and abs(flash - report.boards["uno"].flash) <= 64
     x = digits.x_test[:25]
     expected = reference_predict(q, x)
     with SimulatedUno(elf, harness=build_harness()) as sim, serial.Serial(sim.port, 115200, timeout=10) as ser:
