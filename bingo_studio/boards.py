@@ -40,7 +40,7 @@ class Board:
 
 
 # Measured with avr-gcc 5.4.0 / avr-libc 2.0 / Debian arduino-core-avr 1.8.x (see module doc).
-_AVR_FLASH_OVERHEAD = {"int8": 7758, "float32": 6498}  # int8: the integer kernel, see size.INT_KERNEL_FLASH
+_AVR_FLASH_OVERHEAD = {"int8": 6944, "float32": 6498}  # int8: the integer kernel, see size.INT_KERNEL_FLASH
 _AVR_RAM_OVERHEAD = 226
 _AVR_TANH_FLASH = 630  # tanhf and its helpers from avr-libc (float32 firmware; int8 uses a table)
 

@@ -254,6 +254,7 @@ static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
     const uint8_t *p = L->ent;
     uint16_t r, nsign = 0;
     uint8_t kind = L->flags & (BINGO_MAM | BINGO_BINARY);
+    (void)nsign; /* only the general loop counts sign bits */
     for (r = 0; r < L->n_out; r++) {
         int32_t acc = 0;
         int16_t mx = -32767 - 1, mn = 32767;
@@ -262,7 +263,9 @@ static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
                 acc = bingo_dot_bitmask(&p, in, L->n_in);
             else if ((bingo_rd_u8(L->nz + (r >> 3)) >> (r & 7u)) & 1u)
                 acc = bingo_dot_index(&p, in);
-        } else if (!L->nz) { /* bitmask: a mask byte for 8 columns, then their values */
+        }
+#if BINGO_ROWS_GENERIC /* MAM, binary or two-byte indices past layer 0: only compiled when used */
+        else if (!L->nz) { /* bitmask: a mask byte for 8 columns, then their values */
             uint16_t g;
             for (g = 0; g < L->n_in; g += 8) {
                 uint8_t m = bingo_rd_u8(p++);
@@ -287,6 +290,7 @@ static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
                 } while (!last);
             }
         }
+#endif
         if (kind == BINGO_MAM && mn != 32767) acc = (int32_t)mx + mn;
         bingo_emit(L, k, r, acc);
     }

@@ -201,6 +201,7 @@ def _int_tables(q: QModel) -> list[str]:
         f"#define BINGO_L0_BITMASK {1 if tabs[0].encoding == 'bitmask' else 0}\n",
         f"#define BINGO_L0_WIDE {1 if tabs[0].wide else 0}\n",
         f"#define BINGO_PER_FEATURE {1 if l0.colscale.size > 1 else 0}\n",
+        f"#define BINGO_ROWS_GENERIC {1 if sizes.rows_generic(q) else 0}\n",
         f"#define BINGO_SCORE_SCALE {c_float(q.layers[-1].out_scale)}\n\n",
     ]
     if l0.colshift is not None:

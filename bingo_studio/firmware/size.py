@@ -357,18 +357,30 @@ def model_ram(q: ModelShape | QModel, ptr_bytes: int = AVR_PTR) -> int:
 # kernel: a digits 64-32-16-10 model; used for the other boards as an estimate)
 KIND_FLASH = {
     "float32": {"mam": 423, "binary": 256},
-    # integer kernel: layer 0's column loop is compiled for its kind (a binary one has no MULS), the
-    # row loops carry every kind; measured on digits models whose layers are all of one kind
-    "int8": {"mam": 334, "binary": -240},
+    # integer kernel: layer 0's column loop is compiled for its kind (a binary one has no MULS);
+    # measured on digits models whose layers are all of one kind, beside INT_KERNEL_FLASH's general
+    # row loop
+    "int8": {"mam": 424, "binary": -134},
 }
 # integer-kernel code that only some models compile in (avr-gcc -Os on the Uno, against a model with
 # an index-list layer 0, no table of whole-number codes, ReLU; used for the other boards as an estimate)
-INT_KERNEL_FLASH = {"l0_bitmask": 316, "int_table": 104, "tanh": 64}
+INT_KERNEL_FLASH = {"l0_bitmask": 300, "int_table": 104, "tanh": 64, "rows_generic": 724}
+
+
+def rows_generic(q) -> bool:
+    """Whether layers 1.. need the integer kernel's general row loop (MAM, binary, or two-byte
+    indices), compiled in only then."""
+    return any(
+        layer.kind != "dense"
+        or layer_layout(layer.n_out, layer.n_in, layer.nnz)[0] == "index" and index_bytes(layer.n_in) == 2
+        for layer in q.layers[1:]
+    )
 
 
 def int_kernel_flash(q: ModelShape) -> int:
     l0 = q.layers[0]
     extra = INT_KERNEL_FLASH["tanh"] if q.activation == "tanh" else 0
+    extra += INT_KERNEL_FLASH["rows_generic"] if rows_generic(q) else 0
     if layer_layout(*line_shape("int8", 0, l0.n_in, l0.n_out), l0.nnz)[0] == "bitmask":
         extra += INT_KERNEL_FLASH["l0_bitmask"]
     return extra + (INT_KERNEL_FLASH["int_table"] if l0.intcode else 0)
