@@ -32,7 +32,7 @@ class EncodedLayer:
     encoding: str  # "bitmask" or "index"
     structure: np.ndarray  # uint8 bitmask bytes, or uint8/uint16 index entries
     nzcols: np.ndarray | None  # uint8, index encoding only
-    values: np.ndarray  # int8 or float32 (binary: packed sign bits), column-major order of the surviving weights
+    values: np.ndarray  # float32, column-major order of the surviving weights
 
 
 def encode_layer(layer: QLayer) -> EncodedLayer:
@@ -50,8 +50,6 @@ def encode_layer(layer: QLayer) -> EncodedLayer:
         flag = 0x8000 if wide else 0x80
         structure = (rows | np.where(last, flag, 0)).astype(np.uint16 if wide else np.uint8)
         nzcols = np.packbits(stored_t.any(axis=1), bitorder="little")
-    if layer.kind == "binary":  # one sign bit a weight, in the same order (1: +1, 0: -1)
-        values = np.packbits(values > 0, bitorder="little")
     enc = EncodedLayer(encoding, structure, nzcols, values)
     counted = structure.nbytes + (0 if nzcols is None else nzcols.nbytes)
     assert counted == structure_bytes, (counted, structure_bytes)  # the size model must hold
@@ -261,9 +259,7 @@ def _float_tables(q: QModel) -> list[str]:
     parts = []
     b0, b1 = sizes.buffer_floats([layer.n_out for layer in q.layers])
     parts.append(f"\n#define BINGO_BUF0 {b0}\n#define BINGO_BUF1 {b1}\n")
-    kinds = [layer.kind for layer in q.layers]
-    parts.append(f"#define BINGO_MAM_BUF {sizes.mam_buffer_floats(q)}\n")
-    parts.append(f"#define BINGO_HAS_BINARY {1 if 'binary' in kinds else 0}\n\n")
+    parts.append(f"#define BINGO_MAM_BUF {sizes.mam_buffer_floats(q)}\n\n")
     if q.layers[0].colshift is not None:
         parts.append("#define BINGO_COLSHIFT 1\n")
         parts.append(c_array("float", "bingo_colshift", q.layers[0].colshift, c_float))
@@ -279,10 +275,7 @@ def _float_tables(q: QModel) -> list[str]:
             ctype = "uint16_t" if enc.structure.dtype == np.uint16 else "uint8_t"
             parts.append(c_array(ctype, p + "idx", enc.structure))
             ptr["idx"] = f"(const uint8_t *){p}idx" if ctype == "uint16_t" else p + "idx"
-        if enc.values.size and layer.kind == "binary":
-            parts.append(c_array("uint8_t", p + "val", enc.values))
-            ptr["val"] = f"(const bingo_w_t *)(const void *){p}val"
-        elif enc.values.size:
+        if enc.values.size:
             parts.append(c_array(wtype, p + "val", enc.values, vfmt))
             ptr["val"] = p + "val"
         if layer.colscale is not None:
@@ -301,8 +294,6 @@ def _float_tables(q: QModel) -> list[str]:
             flags.append("BINGO_PER_ROW")
         if layer.kind == "mam":
             flags.append("BINGO_MAM")
-        elif layer.kind == "binary":
-            flags.append("BINGO_BINARY")
         fields = [ptr.get(key, "NULL") for key in ("nzcols", "idx", "val", "colscale", "rowscale")]
         fields += [
             p + "bias",
