@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 import serial
+from conftest import train_pruned
 from uno_sketches import SIMAVR_MISSING, built_echo, harness, session_dir
 
 from bingo_studio.errors import UserError
@@ -164,8 +165,6 @@ def test_digits_test_split_at_full_baud_answers_like_the_reference(tmp_path, dig
 
 
 def test_a_784_value_line_at_full_baud_is_answered(tmp_path):
-    from conftest import train_pruned
-
     from bingo_studio.config import DatasetConfig
     from bingo_studio.data import load_dataset
     from bingo_studio.firmware.quantize import quantize, reference_predict
