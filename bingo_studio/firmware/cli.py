@@ -324,11 +324,11 @@ def register(subparsers) -> None:
     s.add_argument("--test-set", metavar="RUN", help="answer this run's test split and report accuracy and cycles")
     s.add_argument("--limit", type=int, help="with --test-set: only the first N samples")
     s.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each answer")
-    # An Uno computing a dense column per value falls behind 115200 baud and its 64-byte receive
-    # buffer overflows (measured: ~690 us of compute per value, ~260 us per value on the wire), so
-    # lines go out paced by default; 0 sends at full speed.
+    # The integer firmware keeps up with 115200 baud (targets.base.PACE_US); a float32 build
+    # computing a dense column per value falls behind and its 64-byte receive buffer overflows: pace it.
     s.add_argument("--pace-us", type=float, default=None,
-                   help="send at most one byte per this many microseconds (default: Uno 300, Pico 0 = full speed)")
+                   help="send at most one byte per this many microseconds (default: the target's, full speed "
+                   "for the integer firmware; about 300 for float32 firmware)")
     s.add_argument("--port-only", action="store_true",
                    help="print the simulated serial port and keep it open (for another program)")
     s.add_argument("--core-dir", help=argparse.SUPPRESS)

@@ -1,10 +1,12 @@
-"""C source of a pruned model: only the surviving weights, column by column, in flash.
+"""C source of a pruned model: only the surviving weights, in flash.
 
-Each layer is stored column-major (one column per input), so the first layer can take the
-features one at a time while they arrive over serial and the input is never kept in RAM. The
-positions of a layer's weights are a per-column bitmask or per-column row-index lists,
-whichever is smaller for that layer (``size.layer_layout``). The kernel itself is
-firmware_templates/bingo_kernel.c; this module writes the tables and the text around it.
+The first layer is stored column-major (one column per input), so it takes the features one at
+a time while they arrive over serial and the input is never kept in RAM. In the integer kernel
+(int8 format) the other layers are stored row-major, so each row's sum stays in registers; in
+the float32 kernel every layer is column-major. The positions of a layer's weights are a bitmask
+per line or per-line index lists, whichever is smaller for that layer (``size.layer_layout``).
+The kernels are firmware_templates/bingo_kernel_int.c and bingo_kernel_float.c; this module
+writes the tables and the text around them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import size as sizes
-from bingo_studio.firmware.quantize import QLayer, QModel, quantize
+from bingo_studio.firmware.quantize import TANH_TABLE, QLayer, QModel, quantize
 from bingo_studio.firmware.spec import FirmwareModel, safe_word
 from bingo_studio.package_data import templates_dir
 
@@ -30,7 +32,7 @@ class EncodedLayer:
     encoding: str  # "bitmask" or "index"
     structure: np.ndarray  # uint8 bitmask bytes, or uint8/uint16 index entries
     nzcols: np.ndarray | None  # uint8, index encoding only
-    values: np.ndarray  # int8 or float32 (binary: packed sign bits), column-major order of the surviving weights
+    values: np.ndarray  # float32, column-major order of the surviving weights
 
 
 def encode_layer(layer: QLayer) -> EncodedLayer:
@@ -48,12 +50,59 @@ def encode_layer(layer: QLayer) -> EncodedLayer:
         flag = 0x8000 if wide else 0x80
         structure = (rows | np.where(last, flag, 0)).astype(np.uint16 if wide else np.uint8)
         nzcols = np.packbits(stored_t.any(axis=1), bitorder="little")
-    if layer.kind == "binary":  # one sign bit a weight, in the same order (1: +1, 0: -1)
-        values = np.packbits(values > 0, bitorder="little")
     enc = EncodedLayer(encoding, structure, nzcols, values)
     counted = structure.nbytes + (0 if nzcols is None else nzcols.nbytes)
     assert counted == structure_bytes, (counted, structure_bytes)  # the size model must hold
     return enc
+
+
+@dataclass
+class IntLayerTables:
+    encoding: str  # "bitmask" or "index"
+    nz: np.ndarray | None  # uint8 bitmap of the lines holding weights (index encoding)
+    entries: np.ndarray  # uint8: positions and values interleaved in walk order
+    sign: np.ndarray | None  # uint8 packed sign bits (binary layers)
+    wide: bool
+
+
+def encode_int_layer(layer: QLayer, first: bool) -> IntLayerTables:
+    """Tables of the integer kernel: layer 0 column by column, the others row by row."""
+    lines = layer.values.T if first else layer.values  # (major, minor)
+    n_major, n_minor = lines.shape
+    stored = lines != 0
+    encoding, structure_bytes = sizes.layer_layout(n_major, n_minor, int(stored.sum()))
+    binary = layer.kind == "binary"
+    out: list[int] = []
+    order: list[int] = []  # the stored values in walk order
+    wide = sizes.index_bytes(n_minor) == 2
+    nz = None
+    if encoding == "bitmask":
+        for line, keep in zip(lines, stored):
+            for g in range(0, n_minor, 8):
+                group = keep[g : g + 8]
+                out.append(int(np.packbits(group, bitorder="little")[0]))
+                vals = line[g : g + 8][group].tolist()
+                order += vals
+                if not binary:
+                    out += [v & 0xFF for v in vals]
+    else:
+        nz = np.packbits(stored.any(axis=1), bitorder="little")
+        for line, keep in zip(lines, stored):
+            pos = np.flatnonzero(keep)
+            for i, c in enumerate(pos.tolist()):
+                last = i == len(pos) - 1
+                if wide:
+                    out += [c & 0xFF, (c >> 8) | (0x80 if last else 0)]
+                else:
+                    out.append(c | (0x80 if last else 0))
+                order.append(int(line[c]))
+                if not binary:
+                    out.append(int(line[c]) & 0xFF)
+    entries = np.array(out, dtype=np.uint8)
+    sign = np.packbits(np.array(order) > 0, bitorder="little") if binary and order else None
+    counted = entries.size + (0 if nz is None else nz.size) - (0 if binary else len(order))
+    assert counted == structure_bytes, (counted, structure_bytes)  # the size model must hold
+    return IntLayerTables(encoding, nz, entries, sign, wide)
 
 
 def c_float(v: float) -> str:
@@ -125,15 +174,92 @@ def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "
         },
     )
 
-    wtype, vfmt = ("float", c_float) if q.fmt == "float32" else ("int8_t", str)
-    btype, bfmt = ("float", c_float) if q.fmt == "float32" else ("int16_t", str)
     parts = [f"/* bingo_model.c: generated by BINGO Studio. Do not edit.\n{comment}\n */\n"]
     parts.append((TEMPLATES / "bingo_model_prologue.c").read_text())
+    parts += _int_tables(q) if q.fmt == "int8" else _float_tables(q)
+    # one literal a label: "1\\0" "2\\0", never "1\\02" (an octal escape)
+    labels = " ".join(f'"{w}\\0"' for w in sizes.label_words(q.class_names))
+    parts.append(f'const char bingo_name[] BINGO_ROM = "{q.name}";\n')
+    parts.append(f"const char bingo_labels[] BINGO_ROM = {labels};\n")
+    parts.append(f'const char bingo_info[] BINGO_ROM = "{sizes.info_text(q)}";\n\n')
+    kernel = "bingo_kernel_int.c" if q.fmt == "int8" else "bingo_kernel_float.c"
+    parts.append((TEMPLATES / kernel).read_text())
+    return {"bingo_model.h": header, "bingo_model.c": "".join(parts)}
+
+
+def _int_tables(q: QModel) -> list[str]:
+    l0 = q.layers[0]
+    b0, b1 = sizes.int_buffer_bytes([layer.n_out for layer in q.layers])
+    kinds = {"dense": 0, "mam": 1, "binary": 2}
+    tabs = [encode_int_layer(layer, k == 0) for k, layer in enumerate(q.layers)]
+    parts = [
+        f"\n#define BINGO_BUF0 {b0}\n#define BINGO_BUF1 {b1}\n",
+        f"#define BINGO_L0_OUT {l0.n_out}\n",
+        f"#define BINGO_L0_KIND {kinds[l0.kind]}\n",
+        f"#define BINGO_L0_BITMASK {1 if tabs[0].encoding == 'bitmask' else 0}\n",
+        f"#define BINGO_L0_WIDE {1 if tabs[0].wide else 0}\n",
+        f"#define BINGO_PER_FEATURE {1 if l0.colscale.size > 1 else 0}\n",
+        f"#define BINGO_ROWS_GENERIC {1 if sizes.rows_generic(q) else 0}\n",
+        f"#define BINGO_SCORE_SCALE {c_float(q.layers[-1].out_scale)}\n\n",
+    ]
+    if l0.colshift is not None:
+        parts.append("#define BINGO_COLSHIFT 1\n")
+        parts.append(c_array("float", "bingo_colshift", l0.colshift, c_float))
+    parts.append(c_array("float", "bingo_colscale", l0.colscale, c_float))
+    parts.append(f"#define BINGO_INT_MAX {0 if l0.intcode is None else l0.intcode.size - 1}\n")
+    if l0.intcode is not None:
+        parts.append(c_array("int8_t", "bingo_intcode", l0.intcode))
+    if q.activation == "tanh":
+        parts.append(c_array("int8_t", "bingo_tanh", TANH_TABLE))
+    descriptors = []
+    for k, (layer, tab) in enumerate(zip(q.layers, tabs)):
+        p = f"bingo_l{k}_"
+        ptr = {}
+        if tab.nz is not None:
+            parts.append(c_array("uint8_t", p + "nz", tab.nz))
+            ptr["nz"] = p + "nz"
+        if tab.entries.size:
+            parts.append(c_array("uint8_t", p + "ent", tab.entries))
+            ptr["ent"] = p + "ent"
+        elif k == 0:
+            parts.append("#define bingo_l0_ent ((const uint8_t *)0)\n")
+        if tab.sign is not None:
+            parts.append(c_array("uint8_t", p + "sign", tab.sign))
+            ptr["sign"] = p + "sign"
+        parts.append(c_array("int16_t", p + "bias", layer.bias))
+        parts.append(c_array("int16_t", p + "mult", layer.mult))
+        flags = []
+        if tab.encoding == "bitmask":
+            flags.append("BINGO_BITMASK")
+        elif tab.wide:
+            flags.append("BINGO_WIDE")
+        if layer.mult.size > 1:
+            flags.append("BINGO_PER_ROW")
+        if layer.kind == "mam":
+            flags.append("BINGO_MAM")
+        elif layer.kind == "binary":
+            flags.append("BINGO_BINARY")
+        if layer.tanh:
+            flags.append("BINGO_TANH")
+        fields = [ptr.get(key, "NULL") for key in ("nz", "ent", "sign")]
+        fields += [p + "bias", p + "mult", str(layer.n_in), str(layer.n_out), str(layer.lo), str(layer.hi)]
+        fields += [" | ".join(flags) or "0", str(layer.bias_shift), str(layer.pre), str(layer.post)]
+        descriptors.append("    {" + ", ".join(fields) + "}")
+    parts.append(
+        "\nstatic const bingo_layer_t bingo_layers[BINGO_N_LAYERS] BINGO_ROM = {\n"
+        + ",\n".join(descriptors)
+        + "\n};\n\n"
+    )
+    return parts
+
+
+def _float_tables(q: QModel) -> list[str]:
+    wtype, vfmt = "float", c_float
+    btype, bfmt = "float", c_float
+    parts = []
     b0, b1 = sizes.buffer_floats([layer.n_out for layer in q.layers])
     parts.append(f"\n#define BINGO_BUF0 {b0}\n#define BINGO_BUF1 {b1}\n")
-    kinds = [layer.kind for layer in q.layers]
-    parts.append(f"#define BINGO_MAM_BUF {sizes.mam_buffer_floats(q)}\n")
-    parts.append(f"#define BINGO_HAS_BINARY {1 if 'binary' in kinds else 0}\n\n")
+    parts.append(f"#define BINGO_MAM_BUF {sizes.mam_buffer_floats(q)}\n\n")
     if q.layers[0].colshift is not None:
         parts.append("#define BINGO_COLSHIFT 1\n")
         parts.append(c_array("float", "bingo_colshift", q.layers[0].colshift, c_float))
@@ -149,10 +275,7 @@ def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "
             ctype = "uint16_t" if enc.structure.dtype == np.uint16 else "uint8_t"
             parts.append(c_array(ctype, p + "idx", enc.structure))
             ptr["idx"] = f"(const uint8_t *){p}idx" if ctype == "uint16_t" else p + "idx"
-        if enc.values.size and layer.kind == "binary":
-            parts.append(c_array("uint8_t", p + "val", enc.values))
-            ptr["val"] = f"(const bingo_w_t *)(const void *){p}val"
-        elif enc.values.size:
+        if enc.values.size:
             parts.append(c_array(wtype, p + "val", enc.values, vfmt))
             ptr["val"] = p + "val"
         if layer.colscale is not None:
@@ -171,8 +294,6 @@ def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "
             flags.append("BINGO_PER_ROW")
         if layer.kind == "mam":
             flags.append("BINGO_MAM")
-        elif layer.kind == "binary":
-            flags.append("BINGO_BINARY")
         fields = [ptr.get(key, "NULL") for key in ("nzcols", "idx", "val", "colscale", "rowscale")]
         fields += [
             p + "bias",
@@ -187,13 +308,7 @@ def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "
         + ",\n".join(descriptors)
         + "\n};\n\n"
     )
-    # one literal a label: "1\\0" "2\\0", never "1\\02" (an octal escape)
-    labels = " ".join(f'"{w}\\0"' for w in sizes.label_words(q.class_names))
-    parts.append(f'const char bingo_name[] BINGO_ROM = "{q.name}";\n')
-    parts.append(f"const char bingo_labels[] BINGO_ROM = {labels};\n")
-    parts.append(f'const char bingo_info[] BINGO_ROM = "{sizes.info_text(q)}";\n\n')
-    parts.append((TEMPLATES / "bingo_kernel.c").read_text())
-    return {"bingo_model.h": header, "bingo_model.c": "".join(parts)}
+    return parts
 
 
 def write_sources(

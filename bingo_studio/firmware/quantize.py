@@ -1,60 +1,73 @@
 """Weights as the board stores them, and a numpy twin of the C kernel that checks the generated code.
 
-int8 format: each surviving weight is an int8 code ``q`` with a float scale per layer (the
-default, ``scales="layer"``) or per output row (``scales="row"``), symmetric: ``w = q * s``. Per
-layer was chosen by measurement (benchmarks/firmware_size.py): on pruned digits and MNIST-5k MLPs
-it loses no test accuracy against per-row scales and saves 4 bytes a neuron, which is what
-keeps a 95%-sparse MNIST model within 1.15x of the information bound. A surviving weight whose
-code rounds to 0 contributes exactly nothing, so it is dropped from the tables.
+Two formats. ``int8`` (the default) is integer-only inference, as TFLM/CMSIS-NN int8 do it:
+  * weights: int8 codes ``q`` with a symmetric scale per layer (``scales="layer"``, the default)
+    or per output row; a surviving weight whose code rounds to 0 is dropped from the tables.
+  * input: the board turns raw feature x_j into an int8 code ``t_j = sat(round(x_j * c_j))`` with
+    one float32 multiply (by 2 c_j, see ``input_codes``; ``c_j = 1 / (std_j * s_x)``, ``s_x``
+    calibrated on the training split), so a raw 0 gives code 0 and is skipped once per input.
+    Whole-number features (pixels 0..255) read their code from a table instead. The mean is folded exactly (in real
+    arithmetic) into the first layer's integer bias; a first MAM layer subtracts it instead
+    (``colshift``), as max and min are not linear.
+  * every layer: int32 accumulator ``v = sum q * t + bias`` (bias int16 << bias_shift), then a
+    fixed-point requantisation ``y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post)``, mult an
+    int16 (per layer, or per row for per-row and binary scales). Hidden layers give int8 codes
+    (ReLU: 0..127; tanh: a pre-activation code, then a 128-entry lookup table); the last layer
+    gives int16 class scores and the board takes the argmax of those integers.
+  * activation scales are calibrated on the training split (``calibrate``: max |activation|).
+``reference_outputs`` repeats these integer operations, so the host-built C and the simulated Uno
+agree with it bit for bit (the one float32 multiply per input is IEEE on every target).
 
-The board takes RAW features (as in the user's CSV). The input normalisation ``(x - mean)/std``
-is folded in, exactly in real arithmetic:
-  * ``1/std``: into the first layer's scales when std is one value (images); as a per-feature
-    column scale when std differs per feature (tabular), so the int8 codes quantise the weights in
-    the normalised space the model was trained in (folding a per-feature std into per-row scales
-    would let near-constant features blow up the row's range).
-  * ``mean``: into the first layer's bias, computed from the codes actually stored.
-Biases are int16 codes with one float scale per layer (int8 format), float32 otherwise.
+``float32`` keeps float weights and the float kernel for comparison: ``acc[r] += w * t`` column
+by column, then ``v = acc + b``, repeated here in the same float32 order.
 
-The C kernel walks each layer column by column (so the first layer can be accumulated while the
-features arrive): ``acc[r] += w(q[r][j]) * t_j`` for j in order, then
-``v = acc[r] * s_r + b_q[r] * b_s``. ``reference_outputs`` repeats these float32 operations in
-the same order, so host-built C and this reference agree bit for bit except where a libm
-function (tanhf) differs from numpy's.
-
-Layer kinds (spec.KINDS). A MAM layer keeps a running max and min per row instead of the sum,
-``mx[r] = max(mx[r], w(q[r][j]) * t_j)`` (a zero input is not skipped: its 0 product competes),
-then ``v = (mx + mn) * s_r + b`` (a row without weights gives b); int8 codes and a positive scale
-keep the argmax/argmin of the float layer. Its input mean cannot be folded into the bias (max and
-min are not linear), so a first MAM layer subtracts it on the board (``colshift``) before the
-column scale. A binary layer (int8 format) stores codes +-1 with its own per-row scales (one bit a
-weight in the tables); in float32 format it is stored as its float weights.
+Layer kinds (spec.KINDS). A MAM layer keeps a running max and min of the products per row
+instead of the sum (a zero input is not skipped: its 0 product competes), ``v = mx + mn + bias``
+(a row without weights gives the bias). A binary layer (int8 format) stores codes +-1 with its
+own per-row scales (one bit a weight in the tables); in float32 format it is stored as its float
+weights.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bingo_studio.errors import UserError
-from bingo_studio.firmware.spec import FirmwareModel
+from bingo_studio.firmware.spec import FirmwareModel, mam_reduce
 
 FORMATS = ("int8", "float32")
 SCALES = ("row", "layer")
 _F32 = np.float32
+CODE_MAX = 127  # int8 activations and input codes: -127..127 (ReLU outputs 0..127)
+SCORE_MAX = 32767  # the last layer's int16 class scores
+TANH_RANGE = 4.0  # a tanh pre-activation code covers -4..4 (tanh(4) = 0.9993)
+INT_TABLE_MAX = 255  # raw features that are all integers 0..255 (pixels) get a table of their codes
+TANH_TABLE = np.rint(np.tanh(np.arange(CODE_MAX + 1) * (TANH_RANGE / CODE_MAX)) * CODE_MAX).astype(np.int8)
 
 
 @dataclass
 class QLayer:
     name: str
     values: np.ndarray  # (n_out, n_in) int8 codes or float32 weights; 0 = not stored
-    colscale: np.ndarray | None  # float32 (n_in,) for a per-feature normalisation, else None
-    rowscale: np.ndarray | None  # float32 (n_out,) or (1,) in int8; None in float32
-    bias: np.ndarray  # int16 codes (int8 format) or float32
-    bias_scale: float = 1.0  # float32 value; the bias is bias * bias_scale in int8 format
+    colscale: np.ndarray | None  # float32: int8: twice the input code multipliers c_j ((1,) or (n_in,)), layer 0
+    rowscale: np.ndarray | None  # float32 weight scale(s), (1,) or (n_out,) (int8 only; the requant is derived)
+    bias: np.ndarray  # int16 codes (int8 format: bias << bias_shift in accumulator units) or float32
+    bias_scale: float = 1.0  # unused by the int8 kernel (kept 1.0); float32: 1.0
     kind: str = "dense"  # "dense", "mam" or "binary" (int8 codes +-1, stored one bit each)
     colshift: np.ndarray | None = None  # float32 (n_in,): the input mean a first MAM layer subtracts
+    # integer requantisation (int8 format): y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post)
+    mult: np.ndarray | None = None  # int16 (1,) or (n_out,)
+    pre: int = 0
+    post: int = 1
+    bias_shift: int = 0
+    lo: int = -CODE_MAX
+    hi: int = CODE_MAX
+    out_scale: float = 1.0  # real value of one output code (before tanh's table)
+    tanh: bool = False  # hidden tanh layer: the output code goes through TANH_TABLE
+    intcode: np.ndarray | None = None  # layer 0: int8 codes of the raw integers 0..K (see quantize)
 
     @property
     def n_in(self) -> int:
@@ -73,9 +86,7 @@ class QLayer:
         return int(np.count_nonzero(self.values))
 
     def bias_values(self) -> np.ndarray:
-        """The bias as the kernel computes it (float32 product of the int16 code and the scale)."""
-        if self.bias.dtype == np.int16:
-            return self.bias.astype(_F32) * _F32(self.bias_scale)
+        """float32 format: the bias as the kernel adds it."""
         return self.bias.astype(_F32)
 
 
@@ -145,69 +156,199 @@ def stored_counts(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer
     return counts
 
 
-def quantize(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer") -> QModel:
-    """The tables of ``fmodel`` as the generated C stores them (see the module doc)."""
+# ---- calibration: the ranges the integer codes must cover ------------------------------------------
+def calibrate(fmodel: FirmwareModel, x_raw: np.ndarray) -> dict:
+    """Max |value| on ``x_raw`` (the training split) of the first layer's input as the board codes
+    it (x/std, or (x-mean)/std before a first MAM layer) and of every layer's output (float model).
+    """
+    x = np.asarray(x_raw, dtype=np.float64)
+    mean, std = fmodel.mean.astype(np.float64), fmodel.std.astype(np.float64)
+    first_mam = fmodel.layers[0].kind == "mam"
+    coded = (x - mean) / std if first_mam else x / std
+    h = (x - mean) / std
+    outs = []
+    for k, layer in enumerate(fmodel.layers):
+        w = layer.masked_weight.astype(np.float64)
+        h = (mam_reduce(h, w, layer.mask) if layer.kind == "mam" else h @ w.T) + layer.bias
+        outs.append(float(np.abs(h).max(initial=0.0)))
+        if k < len(fmodel.layers) - 1:
+            h = np.maximum(h, 0.0) if fmodel.activation == "relu" else np.tanh(h)
+    whole = bool(x.size) and x.min() >= 0 and x.max() <= INT_TABLE_MAX and np.all(x == np.rint(x))
+    return {"input": float(np.abs(coded).max(initial=0.0)), "layers": outs, "int_max": int(x.max()) if whole else 0}
+
+
+def _bound_calibration(fmodel: FirmwareModel) -> dict:
+    """Ranges from interval bounds when no training data was seen (synthetic models): safe, coarse."""
+    mean, std = fmodel.mean.astype(np.float64), fmodel.std.astype(np.float64)
+    inp = float(np.max(np.abs(mean / std)) + 4.0)
+    hmax, outs = 4.0, []
+    for layer in fmodel.layers:
+        w = np.abs(layer.masked_weight.astype(np.float64))
+        out = float(np.max(w.sum(1) * hmax + np.abs(layer.bias), initial=0.0))
+        outs.append(out)
+        hmax = out if fmodel.activation == "relu" else 1.0
+    return {"input": inp, "layers": outs}
+
+
+def requant_params(m: np.ndarray, hi: int) -> tuple[np.ndarray, int, int]:
+    """int16 multipliers and (pre, post) shifts so that y = v * m (m > 0 per row) in fixed point.
+
+    ``pre`` makes v >> pre fit int16 wherever y has not saturated yet (so the int16 clamp never
+    changes a result), ``post`` puts the largest multiplier in [2^14, 2^15)."""
+    m = np.asarray(m, dtype=np.float64)
+    m_max, m_min = float(m.max()), float(m.min())
+    total = 14 - math.floor(math.log2(m_max))
+    pre = max(0, math.ceil(math.log2((hi + 1) / (m_min * 32767.0))))
+    post = max(1, min(30, total - pre))
+    mult = np.clip(np.rint(m * 2.0 ** (pre + post)), 1, 32767).astype(np.int16)
+    return mult, pre, post
+
+
+def requantize(v: np.ndarray, layer: QLayer) -> np.ndarray:
+    """The board's requantisation of int32 sums ``v`` (int64 array, samples x rows)."""
+    mult = layer.mult.astype(np.int64)
+    p = np.clip(v >> layer.pre, -32768, 32767)
+    y = (p * mult + (1 << (layer.post - 1))) >> layer.post
+    return np.clip(y, layer.lo, layer.hi)
+
+
+def _int_bias(bias_acc: np.ndarray) -> tuple[np.ndarray, int]:
+    peak = float(np.abs(bias_acc).max(initial=0.0))
+    shift = max(0, math.ceil(math.log2(peak / 32767.0))) if peak > 32767 else 0
+    return np.clip(np.rint(bias_acc / 2.0**shift), -32767, 32767).astype(np.int16), shift
+
+
+def quantize(
+    fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer", calibration: dict | None = None
+) -> QModel:
+    """The tables of ``fmodel`` as the generated C stores them (see the module doc).
+
+    ``calibration`` (``calibrate``'s dict) defaults to the one saved with the model by
+    ``FirmwareModel.from_torch``, else interval bounds."""
     _check(fmt, scales)
+    if fmt == "float32":
+        return _quantize_float(fmodel, scales)
+    cal = calibration or fmodel.metadata.get("calibration") or _bound_calibration(fmodel)
     mean = fmodel.mean.astype(np.float64)
     std = fmodel.std.astype(np.float64)
-    per_feature = not (uniform(fmodel.std))
+    n = len(fmodel.layers)
+    tanh = fmodel.activation == "tanh"
+    s_in = max(float(cal["input"]), 1e-12) / CODE_MAX  # real value of one input code
+    layers = []
+    for k, layer in enumerate(fmodel.layers):
+        w = layer.masked_weight.astype(np.float64)
+        first, last = k == 0, k == n - 1
+        if layer.kind == "binary":  # codes +-1, the row's |w| (its scale) as a per-row scale
+            q = np.sign(w).astype(np.int8)
+            sw = np.where(q.any(1), np.abs(w).max(axis=1), 1.0)
+        else:
+            q, sw = int8_codes(w, scales == "row")
+        sw_rows = np.broadcast_to(sw, (layer.n_out,)).astype(np.float64)
+        colscale = colshift = None
+        bias_real = layer.bias.astype(np.float64)
+        if first:
+            colshift = np.broadcast_to(mean, (layer.n_in,)).astype(_F32) if layer.kind == "mam" else None
+            std_cols = std if std.size > 1 else std[:1]
+            colscale = (2.0 / (std_cols * s_in)).astype(_F32)  # c2 = 2c: the board rounds u2 = 2u
+            if colshift is None:  # x/std = s_in * t, so (x - mean)/std = s_in * t - mean/std
+                eff = q.astype(np.float64) * sw_rows[:, None]
+                bias_real = bias_real - eff @ np.broadcast_to(mean / std, (layer.n_in,))
+        bias_q, bias_shift = _int_bias(bias_real / (sw_rows * s_in))
+        if last:
+            lo, hi = -SCORE_MAX, SCORE_MAX
+            out_scale = max(float(cal["layers"][k]), 1e-12) / (SCORE_MAX - 1)
+        elif tanh:
+            lo, hi, out_scale = -CODE_MAX, CODE_MAX, TANH_RANGE / CODE_MAX
+        else:
+            lo, hi = 0, CODE_MAX
+            out_scale = max(float(cal["layers"][k]), 1e-12) / CODE_MAX
+        m = sw_rows * s_in / out_scale
+        if uniform(m):
+            m = m[:1]
+        mult, pre, post = requant_params(m, hi)
+        layers.append(
+            QLayer(
+                layer.name, q, colscale, np.asarray(sw, _F32).reshape(-1), bias_q, 1.0, layer.kind, colshift,
+                mult, pre, post, bias_shift, lo, hi, out_scale, tanh and not last,
+            )
+        )
+        if first and colshift is None and colscale.size == 1 and int(cal.get("int_max", 0)) > 0:
+            # integer features (pixels): the board looks their code up instead of a float multiply
+            # and conversion; the table holds exactly what that arithmetic gives
+            ints = np.arange(int(cal["int_max"]) + 1, dtype=_F32)[:, None]
+            layers[-1].intcode = input_codes(layers[-1], ints)[:, 0].astype(np.int8)
+        s_in = 1.0 / CODE_MAX if tanh else out_scale
+    meta = {key: val for key, val in fmodel.metadata.items() if key != "calibration"}
+    return QModel(fmodel.safe_name, "int8", scales, fmodel.activation, layers, list(fmodel.class_names), meta)
+
+
+def _quantize_float(fmodel: FirmwareModel, scales: str) -> QModel:
+    mean = fmodel.mean.astype(np.float64)
+    std = fmodel.std.astype(np.float64)
     layers = []
     for k, layer in enumerate(fmodel.layers):
         w = layer.masked_weight.astype(np.float64)
         bias = layer.bias.astype(np.float64)
         first = k == 0
-        colscale = None
-        kind = layer.kind
-        if fmt == "float32" and kind == "binary":
-            kind = "dense"  # float weights: the dense kernel
+        kind = "dense" if layer.kind == "binary" else layer.kind  # float weights: the dense kernel
         colshift = None
         if first and kind == "mam":
             colshift = np.broadcast_to(mean, (layer.n_in,)).astype(_F32)
-        if fmt == "float32":
-            if first:
-                w = w / std  # broadcasts over columns; std is (1,) or (n_in,)
-            values = w.astype(_F32)
-            eff = values.astype(np.float64)
-            rowscale = None
-        else:
-            if kind == "binary":  # codes +-1, the row's |w| (its scale) as a per-row scale
-                q = np.sign(w).astype(np.int8)
-                s = np.where(q.any(1), np.abs(w).max(axis=1), 1.0)
-            else:
-                q, s = int8_codes(w, scales == "row")
-            if first and per_feature:
-                colscale = (1.0 / std).astype(_F32)
-            elif first:
-                s = s / std[0]
-            rowscale = s.astype(_F32)
-            values = q
-            rs = rowscale.astype(np.float64)
-            eff = q.astype(np.float64) * (rs[:, None] if rs.size > 1 else rs[0])
-            if colscale is not None:
-                eff = eff * colscale.astype(np.float64)[None, :]
+        if first:
+            w = w / std  # broadcasts over columns; std is (1,) or (n_in,)
+        values = w.astype(_F32)
         if first and colshift is None:
             # mean folded into the bias with the weights the board really applies to raw x
-            bias = bias - eff @ np.broadcast_to(mean, (layer.n_in,))
-        if fmt == "float32":
-            qbias, bscale = bias.astype(_F32), 1.0
-        else:
-            peak = float(np.abs(bias).max(initial=0.0))
-            bscale = float(_F32(peak / 32767.0)) if peak > 0 else 1.0
-            qbias = np.clip(np.rint(bias / bscale), -32767, 32767).astype(np.int16)
-        layers.append(QLayer(layer.name, values, colscale, rowscale, qbias, bscale, kind, colshift))
-    meta = dict(fmodel.metadata)
-    return QModel(fmodel.safe_name, fmt, scales, fmodel.activation, layers, list(fmodel.class_names), meta)
+            bias = bias - values.astype(np.float64) @ np.broadcast_to(mean, (layer.n_in,))
+        layers.append(QLayer(layer.name, values, None, None, bias.astype(_F32), 1.0, kind, colshift))
+    meta = {key: val for key, val in fmodel.metadata.items() if key != "calibration"}
+    return QModel(fmodel.safe_name, "float32", scales, fmodel.activation, layers, list(fmodel.class_names), meta)
 
 
-def reference_outputs(qmodel: QModel, x_raw: np.ndarray) -> np.ndarray:
-    """Final-layer outputs (float32, one row a sample) exactly as the C kernel computes them."""
-    x = np.atleast_2d(np.asarray(x_raw, dtype=_F32))
-    if x.shape[1] != qmodel.n_features:
-        raise UserError(f"expected {qmodel.n_features} features, got {x.shape[1]}")
+# ---- the numpy twins of the C kernels -----------------------------------------------------------------
+def input_codes(layer: QLayer, x: np.ndarray) -> np.ndarray:
+    """int8 input codes of raw features as the board computes them: u2 = x * c2 in float32 (c2 =
+    2 c, so u2 = 2u exactly), |u2| >= 2^15 saturates, else round(u) = (trunc(u2) + 1) / 2 in
+    magnitude (half away from zero), clamped to +-127."""
+    u = x - layer.colshift[None, :] if layer.colshift is not None else x
+    c2 = layer.colscale if layer.colscale.size > 1 else layer.colscale[0]
+    u2 = (u.astype(_F32) * c2).astype(_F32)
+    big = ~(np.abs(u2) < 2.0**15)  # also inf and NaN (the board tests the exponent bits)
+    i = np.trunc(np.where(big, 0, u2)).astype(np.int64)
+    t = np.sign(i) * ((np.abs(i) + 1) >> 1)
+    t = np.where(big, np.where(np.signbit(u2), -CODE_MAX, CODE_MAX), t)
+    return np.clip(t, -CODE_MAX, CODE_MAX)
+
+
+def _int_sums(layer: QLayer, t: np.ndarray) -> np.ndarray:
+    q = layer.values.astype(np.int64)
+    if layer.kind != "mam":
+        return t @ q.T
+    present = layer.values != 0
+    out = np.zeros((t.shape[0], layer.n_out), dtype=np.int64)
+    for r in range(layer.n_out):
+        cols = np.flatnonzero(present[r])
+        if cols.size:
+            p = t[:, cols] * q[r, cols][None, :]
+            out[:, r] = p.max(1) + p.min(1)
+    return out
+
+
+def _int_outputs(qmodel: QModel, x: np.ndarray) -> np.ndarray:
+    t = input_codes(qmodel.layers[0], x)
+    for layer in qmodel.layers:
+        bias = layer.bias.astype(np.int64) * (1 << layer.bias_shift)
+        y = requantize(_int_sums(layer, t) + bias[None, :], layer)
+        if layer.tanh:
+            y = np.sign(y) * TANH_TABLE.astype(np.int64)[np.abs(y)]
+        t = y
+    return t
+
+
+def _float_outputs(qmodel: QModel, x: np.ndarray) -> np.ndarray:
     h = x
     for k, layer in enumerate(qmodel.layers):
         t = h - layer.colshift[None, :] if layer.colshift is not None else h
-        t = t * layer.colscale[None, :] if layer.colscale is not None else t
         w = layer.values.astype(_F32)
         if layer.kind == "mam":
             acc = _mam_columns(t, layer.values, w)
@@ -217,14 +358,27 @@ def reference_outputs(qmodel: QModel, x_raw: np.ndarray) -> np.ndarray:
                 rows = np.flatnonzero(layer.values[:, j])
                 if rows.size:
                     acc[:, rows] += t[:, j : j + 1] * w[rows, j][None, :]
-        if layer.rowscale is not None:
-            s = layer.rowscale if layer.rowscale.size > 1 else layer.rowscale[0]
-            acc = acc * s
         v = acc + layer.bias_values()
         if k < len(qmodel.layers) - 1:
             v = np.maximum(v, _F32(0.0)) if qmodel.activation == "relu" else np.tanh(v)
         h = v.astype(_F32)
     return h
+
+
+def reference_scores(qmodel: QModel, x_raw: np.ndarray) -> np.ndarray:
+    """The last layer's outputs as the board holds them: int16 codes (int8) or float32 (float32)."""
+    x = np.atleast_2d(np.asarray(x_raw, dtype=_F32))
+    if x.shape[1] != qmodel.n_features:
+        raise UserError(f"expected {qmodel.n_features} features, got {x.shape[1]}")
+    return _int_outputs(qmodel, x) if qmodel.fmt == "int8" else _float_outputs(qmodel, x)
+
+
+def reference_outputs(qmodel: QModel, x_raw: np.ndarray) -> np.ndarray:
+    """Final-layer outputs (float32, one row a sample) exactly as ``bingo_output`` gives them."""
+    s = reference_scores(qmodel, x_raw)
+    if qmodel.fmt == "float32":
+        return s
+    return (s.astype(_F32) * _F32(qmodel.layers[-1].out_scale)).astype(_F32)
 
 
 def _mam_columns(t: np.ndarray, values: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -246,4 +400,4 @@ def _mam_columns(t: np.ndarray, values: np.ndarray, w: np.ndarray) -> np.ndarray
 
 def reference_predict(qmodel: QModel, x_raw: np.ndarray) -> np.ndarray:
     """Class index per sample, as the board answers (first maximum wins, like the C argmax)."""
-    return np.argmax(reference_outputs(qmodel, x_raw), axis=1)
+    return np.argmax(reference_scores(qmodel, x_raw), axis=1)

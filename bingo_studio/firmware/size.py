@@ -7,7 +7,8 @@ Everything is numpy on counts (no C, no compiler): fast enough for a GUI slider.
 Definitions used in the report:
   * model flash: every table of bingo_model.c (structure, values, scales, biases, layer
     descriptors) plus its text (name, labels, info line).
-  * model RAM: the two activation buffers (float32, layer k writes buffer k % 2) and the cursor.
+  * model RAM: int8 format: layer 0's int32 sums, two int8 code buffers (hidden layer k writes
+    buffer k % 2), the int16 class scores and the cursor; float32: two float buffers and the cursor.
   * dense float32: every weight and bias as float32; dense int8: weights int8, biases float32.
   * information bound: ``nnz * (8 + index bits)`` bits, where a weight's index bits are
     ceil(log2(min(n_in, n_out))) of its layer: the bits that name its position within the
@@ -27,7 +28,7 @@ import numpy as np
 
 from bingo_studio.boards import BOARDS, Board
 from bingo_studio.errors import UserError
-from bingo_studio.firmware.quantize import QModel, stored_counts, uniform
+from bingo_studio.firmware.quantize import TANH_TABLE, QModel, stored_counts, uniform
 from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel, safe_word
 
 SMALL_INDEX_ROWS = 128  # rows a one-byte index addresses (7 bits + end-of-column flag)
@@ -56,15 +57,29 @@ def layer_layout(n_in: int, n_out: int, nnz: int) -> tuple[str, int]:
     return ("bitmask", bitmask) if bitmask <= index else ("index", index)
 
 
-def descriptor_bytes(ptr_bytes: int) -> int:
-    """sizeof(bingo_layer_t): six table pointers, a float, two uint16, one flags byte."""
-    raw = 6 * ptr_bytes + 4 + 2 + 2 + 1
+def descriptor_bytes(ptr_bytes: int, fmt: str = "int8") -> int:
+    """sizeof(bingo_layer_t). int8: five table pointers, four int16, four bytes; float32: six
+    table pointers, a float, two uint16, one flags byte."""
+    raw = 5 * ptr_bytes + 8 + 4 if fmt == "int8" else 6 * ptr_bytes + 4 + 2 + 2 + 1
     return raw if ptr_bytes == AVR_PTR else (raw + 3) // 4 * 4  # AVR packs; 32-bit pads to 4
 
 
-def cursor_bytes(ptr_bytes: int) -> int:
-    raw = 2 * ptr_bytes + 2
+def cursor_bytes(ptr_bytes: int, fmt: str = "int8") -> int:
+    raw = ptr_bytes + 5 if fmt == "int8" else 2 * ptr_bytes + 2
     return raw if ptr_bytes == AVR_PTR else (raw + 3) // 4 * 4
+
+
+def line_shape(fmt: str, k: int, n_in: int, n_out: int) -> tuple[int, int]:
+    """(lines, positions a line) as layer k is stored: the integer kernel keeps layer 0 column by
+    column (it runs while the features arrive) and the others row by row; float32 all by column."""
+    return (n_out, n_in) if fmt == "int8" and k > 0 else (n_in, n_out)
+
+
+def int_buffer_bytes(widths: list[int]) -> tuple[int, int]:
+    """Bytes of the int8 code buffers 0 and 1: hidden layer k (all but the last) writes k % 2."""
+    hidden = widths[:-1]
+    b0, b1 = max(hidden[0::2], default=0), max(hidden[1::2], default=0)
+    return max(b0, 1), b1  # C has no empty arrays
 
 
 def buffer_floats(widths: list[int]) -> tuple[int, int]:
@@ -83,10 +98,11 @@ class LayerShape:
     n_in: int
     n_out: int
     nnz: int  # weights stored
-    colscale: int  # floats of per-input scale (0: none)
-    rowscale: int  # floats of per-row/per-layer scale (0: none)
+    colscale: int  # floats of per-input multipliers (int8: 1 or n_in on the first layer; 0: none)
+    rowscale: int  # int8: requantisation multipliers (int16, 1 or n_out); float32: 0
     kind: str = "dense"  # "mam": max/min reduction; "binary": one bit a stored weight
     colshift: int = 0  # floats of per-input mean a first MAM layer subtracts (0: none)
+    intcode: int = 0  # int8 codes of whole-number features 0..K (layer 0 of integer pixels; 0: none)
 
 
 @dataclass
@@ -122,9 +138,10 @@ class ModelShape:
                 la.n_out,
                 la.nnz,
                 0 if la.colscale is None else la.colscale.size,
-                0 if la.rowscale is None else la.rowscale.size,
+                0 if la.mult is None else la.mult.size,
                 la.kind,
                 0 if la.colshift is None else la.colshift.size,
+                0 if la.intcode is None else la.intcode.size,
             )
             for la in q.layers
         ]
@@ -135,13 +152,15 @@ class ModelShape:
         """Counts without building the tables (the same numbers ``quantize`` leads to, faster)."""
         counts = stored_counts(fm, fmt, scales)
         per_feature = not uniform(fm.std)
+        int_max = int((fm.metadata.get("calibration") or {}).get("int_max", 0))
         layers = []
         for k, (layer, nnz) in enumerate(zip(fm.layers, counts)):
-            col = layer.n_in if (k == 0 and fmt == "int8" and per_feature) else 0
+            col = 0 if (k > 0 or fmt == "float32") else (layer.n_in if per_feature else 1)
             kind = "dense" if (layer.kind == "binary" and fmt == "float32") else layer.kind
             row = 0 if fmt == "float32" else (layer.n_out if scales == "row" or kind == "binary" else 1)
             shift = layer.n_in if (k == 0 and kind == "mam") else 0
-            layers.append(LayerShape(layer.name, layer.n_in, layer.n_out, nnz, col, row, kind, shift))
+            table = int_max + 1 if (k == 0 and fmt == "int8" and int_max and not shift and not per_feature) else 0
+            layers.append(LayerShape(layer.name, layer.n_in, layer.n_out, nnz, col, row, kind, shift, table))
         return cls(fm.safe_name, fmt, scales, fm.activation, list(fm.class_names), dict(fm.metadata), layers)
 
 
@@ -292,10 +311,12 @@ def _log2_binom(n: int, k: int) -> float:
 def layer_sizes(q: ModelShape) -> list[LayerSize]:
     out = []
     vbytes = 4 if q.fmt == "float32" else 1
-    for layer in q.layers:
+    for k, layer in enumerate(q.layers):
         n_in, n_out, nnz = layer.n_in, layer.n_out, layer.nnz
-        encoding, structure = layer_layout(n_in, n_out, nnz)
-        scale = 4 * (layer.colscale + layer.rowscale + layer.colshift)
+        encoding, structure = layer_layout(*line_shape(q.fmt, k, n_in, n_out), nnz)
+        scale = 4 * (layer.colscale + layer.colshift) + 2 * layer.rowscale + layer.intcode
+        if k == 0 and q.fmt == "int8" and q.activation == "tanh":
+            scale += TANH_TABLE.size  # the one tanh table counts with layer 0
         binary = layer.kind == "binary"
         bias = n_out * (2 if q.fmt == "int8" else 4)
         idx_bits = math.ceil(math.log2(max(2, min(n_in, n_out))))
@@ -318,15 +339,47 @@ def layer_sizes(q: ModelShape) -> list[LayerSize]:
 
 
 def model_ram(q: ModelShape | QModel, ptr_bytes: int = AVR_PTR) -> int:
-    b0, b1 = buffer_floats([layer.n_out for layer in q.layers])
+    widths = [layer.n_out for layer in q.layers]
+    if q.fmt == "int8":
+        b0, b1 = int_buffer_bytes(widths)
+        return 4 * widths[0] + b0 + b1 + 2 * widths[-1] + cursor_bytes(ptr_bytes)
+    b0, b1 = buffer_floats(widths)
     kinds = [getattr(layer, "kind", "dense") for layer in q.layers]
     extra = 4 * mam_buffer_floats(q) + (2 if "binary" in kinds else 0)  # running minima; bit counter
-    return 4 * (b0 + b1) + cursor_bytes(ptr_bytes) + extra
+    return 4 * (b0 + b1) + cursor_bytes(ptr_bytes, q.fmt) + extra
 
 
 # kernel code the MAM and binary paths add (avr-gcc -Os, measured on the Uno against the dense
 # kernel: a digits 64-32-16-10 model; used for the other boards as an estimate)
-KIND_FLASH = {"mam": 423, "binary": 256}
+KIND_FLASH = {
+    "float32": {"mam": 423, "binary": 256},
+    # integer kernel: layer 0's column loop is compiled for its kind (a binary one has no MULS);
+    # measured on digits models whose layers are all of one kind, beside INT_KERNEL_FLASH's general
+    # row loop
+    "int8": {"mam": 424, "binary": -134},
+}
+# integer-kernel code that only some models compile in (avr-gcc -Os on the Uno, against a model with
+# an index-list layer 0, no table of whole-number codes, ReLU; used for the other boards as an estimate)
+INT_KERNEL_FLASH = {"l0_bitmask": 300, "int_table": 104, "tanh": 64, "rows_generic": 724}
+
+
+def rows_generic(q) -> bool:
+    """Whether layers 1.. need the integer kernel's general row loop (MAM, binary, or two-byte
+    indices), compiled in only then."""
+    return any(
+        layer.kind != "dense"
+        or layer_layout(layer.n_out, layer.n_in, layer.nnz)[0] == "index" and index_bytes(layer.n_in) == 2
+        for layer in q.layers[1:]
+    )
+
+
+def int_kernel_flash(q: ModelShape) -> int:
+    l0 = q.layers[0]
+    extra = INT_KERNEL_FLASH["tanh"] if q.activation == "tanh" else 0
+    extra += INT_KERNEL_FLASH["rows_generic"] if rows_generic(q) else 0
+    if layer_layout(*line_shape("int8", 0, l0.n_in, l0.n_out), l0.nnz)[0] == "bitmask":
+        extra += INT_KERNEL_FLASH["l0_bitmask"]
+    return extra + (INT_KERNEL_FLASH["int_table"] if l0.intcode else 0)
 
 
 def mam_buffer_floats(q) -> int:
@@ -335,12 +388,14 @@ def mam_buffer_floats(q) -> int:
 
 
 def board_fit(report: SizeReport, q: ModelShape, board: Board) -> BoardFit:
-    desc = descriptor_bytes(board.ptr_bytes) * len(q.layers)
+    desc = descriptor_bytes(board.ptr_bytes, q.fmt) * len(q.layers)
     flash = board.overhead_flash[q.fmt] + report.table_bytes + desc + report.text_bytes
-    if q.activation == "tanh":
-        flash += board.tanh_flash
+    if q.activation == "tanh" and q.fmt == "float32":
+        flash += board.tanh_flash  # libm's tanhf (the integer kernel uses a table instead)
     for kind in {layer.kind for layer in q.layers}:
-        flash += KIND_FLASH.get(kind, 0)
+        flash += KIND_FLASH[q.fmt].get(kind, 0)
+    if q.fmt == "int8":
+        flash += int_kernel_flash(q)
     ram = board.overhead_ram + model_ram(q, board.ptr_bytes)
     return BoardFit(
         board.key,
@@ -369,7 +424,7 @@ def size_report(
         n_weights,
         q.nnz,
         layer_sizes(q),
-        descriptor_bytes(AVR_PTR) * len(q.layers),
+        descriptor_bytes(AVR_PTR, q.fmt) * len(q.layers),
         text_bytes(q),
         model_ram(q),
         4 * (n_weights + n_bias),
@@ -390,10 +445,12 @@ def size_report_arrays(
     class_names: list[str] | None = None,
     per_feature_std: bool = False,
     activation: str = "relu",
+    int_max: int = 0,
 ) -> SizeReport:
     """``size_report`` from bare arrays (weight (out, in), bias, mask per layer), e.g. a pruning slider.
 
-    Text sizes assume the name "model" and labels 0..K-1 unless ``class_names`` is given.
+    Text sizes assume the name "model" and labels 0..K-1 unless ``class_names`` is given;
+    ``int_max``: the features are whole numbers 0..int_max (pixels), which get a table of codes.
     """
     layers = [
         FirmwareLayer(
@@ -413,5 +470,6 @@ def size_report_arrays(
         np.zeros(1, np.float32),
         std,
         list(class_names or [str(i) for i in range(n_classes)]),
+        {"calibration": {"int_max": int_max}},
     )
     return size_report(fm, fmt, scales)

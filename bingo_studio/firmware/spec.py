@@ -185,6 +185,11 @@ class FirmwareModel:
             meta,
         )
         fm.metadata.setdefault("sparsity", round(fm.sparsity, 4))
+        x_train = getattr(dataset, "x_train", None)
+        if x_train is not None and len(x_train):  # activation ranges for the integer firmware
+            from bingo_studio.firmware.quantize import calibrate
+
+            fm.metadata["calibration"] = calibrate(fm, x_train)
         return fm
 
     # ---- persistence: one .npz holding arrays plus a JSON header -------------------------------

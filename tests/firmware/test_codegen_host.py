@@ -11,12 +11,28 @@ from conftest import accuracy, compile_c, train_pruned
 
 from bingo_studio.config import DatasetConfig
 from bingo_studio.data import load_dataset
-from bingo_studio.firmware.codegen import TEMPLATES, encode_layer, generate_c, write_sources
-from bingo_studio.firmware.quantize import quantize, reference_outputs, reference_predict
+from bingo_studio.firmware.codegen import TEMPLATES, encode_int_layer, encode_layer, generate_c, write_sources
+from bingo_studio.firmware.quantize import (
+    CODE_MAX,
+    calibrate,
+    input_codes,
+    quantize,
+    reference_outputs,
+    reference_predict,
+    reference_scores,
+    requantize,
+)
 from bingo_studio.firmware.size import layer_layout, size_report
 from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel
 
 PREDICT_MAIN = TEMPLATES / "host" / "predict_main.c"
+
+
+def encodings(q) -> list[str]:
+    """Each layer's encoding as generated (the integer kernel stores layers 1.. row by row)."""
+    if q.fmt == "int8":
+        return [encode_int_layer(layer, k == 0).encoding for k, layer in enumerate(q.layers)]
+    return [encode_layer(layer).encoding for layer in q.layers]
 
 
 def run_host(cc, tmp_path, q, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -107,8 +123,11 @@ def test_edge_cases_fully_pruned_row_and_layer_and_wide_index(host_cc, tmp_path,
     # 200 outputs need 2-byte row indices; row 5 of fc0 and all of fc1 are pruned away
     fm = _synthetic(rng, [20, 200, 40, 7], 0.04, kill_row=(0, 5), kill_layer=1)
     q = quantize(fm, fmt)
-    encodings = [encode_layer(layer) for layer in q.layers]
-    assert encodings[0].encoding == "index" and encodings[0].structure.dtype == np.uint16
+    if fmt == "int8":
+        assert encode_int_layer(q.layers[0], True).encoding == "index" and encode_int_layer(q.layers[0], True).wide
+    else:
+        enc = encode_layer(q.layers[0])
+        assert enc.encoding == "index" and enc.structure.dtype == np.uint16
     assert q.layers[1].nnz == 0
     c_pred, c_out = run_host(host_cc, tmp_path, q, x)
     assert np.array_equal(c_out, reference_outputs(q, x))
@@ -123,7 +142,7 @@ def test_bitmask_and_index_encodings_both_agree(host_cc, tmp_path):
     x = rng.normal(3, 2, (200, 30)).astype(np.float32)
     for model, kind in ((fm, "bitmask"), (sparse, "index")):  # ...and sparse enough for index lists
         q = quantize(model)
-        assert {encode_layer(layer).encoding for layer in q.layers} == {kind}
+        assert set(encodings(q)) == {kind}
         _, c_out = run_host(host_cc, tmp_path / kind, q, x)
         assert np.array_equal(c_out, reference_outputs(q, x))
 
@@ -172,10 +191,12 @@ def test_generated_code_names_and_comment(host_cc, tmp_path, digits_model):
 
 def test_only_surviving_weights_are_stored(digits_model):
     c = generate_c(digits_model)["bingo_model.c"]
-    n_values = sum(int(n) for n in re.findall(r"int8_t bingo_l\d+_val\[(\d+)\]", c))
     q = quantize(digits_model)
-    assert n_values == q.nnz <= digits_model.n_kept < 0.25 * digits_model.n_weights
     report = size_report(q)
+    # entries interleave positions and int8 values: their bytes are the structure plus one a weight
+    n_bytes = sum(int(n) for n in re.findall(r"uint8_t bingo_l\d+_(?:ent|nz)\[(\d+)\]", c))
+    assert n_bytes == sum(layer.structure_bytes for layer in report.layers) + q.nnz
+    assert q.nnz <= digits_model.n_kept < 0.25 * digits_model.n_weights
     assert report.model_flash < report.dense_int8 < report.dense_float32
 
 
@@ -230,3 +251,54 @@ def test_hostile_names_become_one_ascii_word_each():
     info = re.search(r'bingo_info\[\] BINGO_ROM = "(.*)";', files["bingo_model.c"]).group(1)
     assert info.startswith("model=synth_model_____ dataset=d_ta__set__ features=6 classes=7 ")
     assert "labels=caf__au_lait,a_b,_q_,__,4,_0,x " in info
+
+
+# ---- the integer kernel's arithmetic at its edges -------------------------------------------------
+def test_requantisation_saturates_and_rounds_like_the_formula():
+    q = quantize(_synthetic(np.random.default_rng(4), [6, 5, 3], 0.8))
+    layer = q.layers[0]
+    v = np.array([[-(2**31), -(2**20), -1, 0, 1, 2**20, 2**31 - 1]], dtype=np.int64)
+    y = requantize(v, layer)
+    assert y.min() >= layer.lo and y.max() <= layer.hi
+    assert y[0, 0] == y[0, 1] == layer.lo and y[0, -1] == y[0, -2] == layer.hi  # saturation both ways
+    real = v * float(layer.mult[0]) / 2.0 ** (layer.pre + layer.post)
+    inside = (real > layer.lo) & (real < layer.hi)
+    assert np.all(np.abs(y[inside] - real[inside]) <= 0.5 + 2.0**-8)  # the nearest code
+
+
+def test_input_codes_round_half_away_and_saturate():
+    q = quantize(_synthetic(np.random.default_rng(5), [4, 3, 2], 0.9))
+    layer = q.layers[0]
+    c = float(layer.colscale[0]) / 2  # colscale holds 2c
+    x = np.array([[0.5 / c, -0.5 / c, 1e30, -np.inf, 0.0, -0.0, 2.5 / c, -126.4 / c]], dtype=np.float32)
+    codes = [int(input_codes(layer, np.full((1, 4), v, np.float32))[0, 0]) for v in x[0]]
+    assert codes[2:6] == [CODE_MAX, -CODE_MAX, 0, 0]
+    assert abs(codes[0]) == 1 and abs(codes[1]) == 1 and codes[0] == -codes[1]
+    assert codes[6] == 3 and codes[7] == -126
+
+
+def test_saturation_and_negative_zero_points_match_on_the_host(host_cc, tmp_path):
+    """Ranges calibrated far too small (every code saturates), features with negative means (the
+    folded zero points are negative) and inputs beyond anything seen: the C still agrees exactly."""
+    rng = np.random.default_rng(6)
+    fm = _synthetic(rng, [12, 24, 16, 5], 0.6)
+    fm.mean = -np.abs(fm.mean) - 2.0
+    x = rng.normal(-3, 6, (400, 12)).astype(np.float32)
+    x[:50] *= 1e3  # far outside any calibration
+    tight = {"input": 0.5, "layers": [0.01, 0.01, 0.01], "int_max": 0}
+    for name, q in (("tight", quantize(fm, calibration=tight)), ("fit", quantize(fm, calibration=calibrate(fm, x)))):
+        scores = reference_scores(q, x)
+        if name == "tight":  # the hidden codes really hit their ceiling
+            assert np.any(np.abs(scores) == q.layers[-1].hi)
+        c_pred, c_out = run_host(host_cc, tmp_path / name, q, x)
+        assert np.array_equal(c_out, reference_outputs(q, x))
+        assert np.array_equal(c_pred, reference_predict(q, x))
+
+
+def test_whole_number_features_use_the_table_and_agree(host_cc, tmp_path, digits, digits_model):
+    q = quantize(digits_model)
+    assert q.layers[0].intcode is not None and q.layers[0].intcode.size == 17  # digits: 0..16
+    # fractions, negatives and numbers past the table take the float path
+    x = np.concatenate([digits.x_test[:50], digits.x_test[:50] + 0.5, -digits.x_test[:50], digits.x_test[:50] * 20])
+    c_pred, c_out = run_host(host_cc, tmp_path, q, x.astype(np.float32))
+    assert np.array_equal(c_out, reference_outputs(q, x))

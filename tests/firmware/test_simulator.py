@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 import serial
+from conftest import train_pruned
 from uno_sketches import built_echo, harness, session_dir
 
 from bingo_studio.errors import UserError
@@ -136,3 +138,43 @@ def test_realtime_mode_never_runs_ahead_of_the_wall_clock():
             second = int(ser.readline().split()[1])
             wall_ms = (time.monotonic() - start) * 1000
     assert 0 < second - first <= wall_ms + 10
+
+
+# ---- the integer firmware keeps up with 115200 baud (no pacing) ---------------------------------
+def _full_baud_answers(tmp_path, fm, x) -> list[int]:
+    from bingo_studio.firmware.avr_gcc import avr_build
+    from bingo_studio.firmware.codegen import write_sources
+    from bingo_studio.firmware.protocol_client import LineReader, ask, wait_ready
+
+    write_sources(fm, tmp_path / "src")
+    _, _, elf = avr_build(tmp_path / "src", tmp_path / "build")  # interrupts on, as on a board
+    answers = []
+    with SimulatedUno(elf, harness=harness()) as sim, serial.Serial(sim.port, 115200, timeout=0.05) as ser:
+        reader = LineReader(ser)
+        wait_ready(reader, 30)
+        for row in x:
+            reply = ask(reader, ",".join(f"{float(v):.9g}" for v in row), timeout=30, pace_us=0)
+            assert not reply.error, reply.error  # a lost byte shows as an error or a wrong count
+            answers.append(reply.cls)
+    return answers
+
+
+def test_digits_test_split_at_full_baud_answers_like_the_reference(tmp_path, digits, digits_model):
+    from bingo_studio.firmware.quantize import quantize, reference_predict
+
+    dense = digits_model.with_masks([np.ones_like(la.mask) for la in digits_model.layers])
+    answers = _full_baud_answers(tmp_path, dense, digits.x_test)  # a dense first layer: the slowest
+    assert np.array_equal(answers, reference_predict(quantize(dense), digits.x_test))
+
+
+def test_a_784_value_line_at_full_baud_is_answered(tmp_path):
+    from bingo_studio.config import DatasetConfig
+    from bingo_studio.data import load_dataset
+    from bingo_studio.firmware.quantize import quantize, reference_predict
+    from bingo_studio.firmware.spec import FirmwareModel
+
+    mnist = load_dataset(DatasetConfig(name="mnist-5k"))
+    model, masks = train_pruned(mnist, [128, 64], 0.9, epochs=30)
+    fm = FirmwareModel.from_torch(model, mnist, masks, name="mnist")
+    x = mnist.x_test[:8]
+    assert np.array_equal(_full_baud_answers(tmp_path, fm, x), reference_predict(quantize(fm), x))

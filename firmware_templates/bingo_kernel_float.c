@@ -14,22 +14,12 @@ static struct {
 #define BINGO_BIG 3.0e38f
 static float bingo_mn[BINGO_MAM_BUF]; /* running minima of a MAM layer (the maxima are in acc) */
 #endif
-#if BINGO_HAS_BINARY
-static uint16_t bingo_nv; /* sign bits of the current binary layer read so far */
-#endif
 
 static float *bingo_out_buf(uint8_t k) { return (k & 1u) ? bingo_buf + BINGO_BUF0 : bingo_buf; }
 
 static void bingo_load(uint8_t k, bingo_layer_t *L) { bingo_rd_copy(L, &bingo_layers[k], sizeof *L); }
 
-static float bingo_w(const bingo_w_t *p)
-{
-#if BINGO_FMT_FLOAT32
-    return bingo_rd_f32(p);
-#else
-    return (float)(int8_t)bingo_rd_u8(p);
-#endif
-}
+static float bingo_w(const bingo_w_t *p) { return bingo_rd_f32(p); }
 
 static void bingo_start(const bingo_layer_t *L, float *acc)
 {
@@ -37,9 +27,6 @@ static void bingo_start(const bingo_layer_t *L, float *acc)
     bingo_cur.ip = L->idx;
     bingo_cur.vp = L->val;
     bingo_cur.col = 0;
-#if BINGO_HAS_BINARY
-    bingo_nv = 0;
-#endif
 #if BINGO_MAM_BUF > 0
     if (L->flags & BINGO_MAM) {
         for (r = 0; r < L->n_out; r++) {
@@ -52,22 +39,12 @@ static void bingo_start(const bingo_layer_t *L, float *acc)
     for (r = 0; r < L->n_out; r++) acc[r] = 0.0f;
 }
 
-/* One stored weight of row r meets input t. Returns how far the value pointer moves (binary
- * layers read bits by count instead). A zero input is skipped only where it adds nothing: in a
- * MAM row its 0 product still competes for the max and the min. */
+/* One stored weight of row r meets input t; returns how far the value pointer moves. A zero input
+ * is skipped only where it adds nothing: in a MAM row its 0 product still competes for the max
+ * and the min. (float32 firmware stores a binary layer as its float weights: the dense path.) */
 static uint8_t bingo_acc(const bingo_layer_t *L, uint16_t r, const bingo_w_t *vp, float t, float *acc)
 {
-    (void)L; /* only read by MAM and binary builds */
-#if BINGO_HAS_BINARY
-    if (L->flags & BINGO_BINARY) {
-        uint16_t n = bingo_nv++;
-        if (t != 0.0f) {
-            uint8_t bits = bingo_rd_u8((const uint8_t *)(const void *)L->val + (n >> 3));
-            acc[r] = ((bits >> (n & 7u)) & 1u) ? acc[r] + t : acc[r] - t; /* sign-select, no multiply */
-        }
-        return 0;
-    }
-#endif
+    (void)L; /* only read by MAM builds */
 #if BINGO_MAM_BUF > 0
     if (L->flags & BINGO_MAM) {
         float p = bingo_w(vp) * t;
@@ -127,12 +104,7 @@ static void bingo_end(const bingo_layer_t *L, uint8_t k, float *acc)
 #if BINGO_MAM_BUF > 0
         if (L->flags & BINGO_MAM) v = (v == -BINGO_BIG) ? 0.0f : v + bingo_mn[r]; /* no weights: 0 */
 #endif
-#if BINGO_FMT_FLOAT32
         v = v + bingo_rd_f32(L->bias + r);
-#else
-        v = v * bingo_rd_f32(L->rowscale + ((L->flags & BINGO_PER_ROW) ? r : 0u));
-        v = v + (float)(int16_t)bingo_rd_u16((const uint16_t *)(const void *)(L->bias + r)) * L->bias_scale;
-#endif
         if (k + 1u < BINGO_N_LAYERS) {
 #if BINGO_ACT_TANH
             v = tanhf(v);
