@@ -329,7 +329,9 @@ int bingo_feed(uint16_t i, float x)
     if (!(b3 & 0x80u) && (uint16_t)bits == 0u && (uint8_t)(e - 127u) <= 7u) {
         uint8_t sh = (uint8_t)(134u - e);
         uint8_t m = b2 | 0x80u;
-        if (!(m & (uint8_t)((1u << sh) - 1u)) && (uint8_t)(m >> sh) <= BINGO_INT_MAX) {
+        /* compared as unsigned int: with a table of all 256 codes the bound holds for every byte,
+         * and a uint8_t comparison would warn (-Wtype-limits) */
+        if (!(m & (uint8_t)((1u << sh) - 1u)) && (unsigned)(m >> sh) <= (unsigned)BINGO_INT_MAX) {
             bingo_column0((int8_t)bingo_rd_u8(bingo_intcode + (m >> sh)));
             bingo_cur.col++;
             return 0;

@@ -7,7 +7,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import accuracy, compile_c, train_pruned
+from firmware_helpers import accuracy, compile_c, train_pruned
 
 from bingo_studio.config import DatasetConfig
 from bingo_studio.data import load_dataset

@@ -6,7 +6,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import compile_c
+from firmware_helpers import compile_c
 
 from bingo_studio.firmware.codegen import TEMPLATES, write_sources
 from bingo_studio.firmware.quantize import quantize, reference_predict

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 import serial
-from conftest import train_pruned
+from firmware_helpers import train_pruned
 
 from bingo_studio.config import DatasetConfig
 from bingo_studio.data import load_dataset

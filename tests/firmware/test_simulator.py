@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 import serial
-from conftest import train_pruned
+from firmware_helpers import train_pruned
 from uno_sketches import built_echo, harness, session_dir
 
 from bingo_studio.errors import UserError

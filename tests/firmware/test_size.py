@@ -9,7 +9,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import accuracy, train_pruned
+from firmware_helpers import accuracy, train_pruned
 
 from bingo_studio.boards import BOARDS, get_board, guess_board, is_ambiguous
 from bingo_studio.config import DatasetConfig
