@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bingo_studio.errors import UserError
-from bingo_studio.firmware.spec import FirmwareModel, mam_reduce
+from bingo_studio.firmware.spec import FirmwareModel
 
 FORMATS = ("int8", "float32")
 SCALES = ("row", "layer")
@@ -44,7 +44,6 @@ _F32 = np.float32
 CODE_MAX = 127  # int8 activations and input codes: -127..127 (ReLU outputs 0..127)
 SCORE_MAX = 32767  # the last layer's int16 class scores
 TANH_RANGE = 4.0  # a tanh pre-activation code covers -4..4 (tanh(4) = 0.9993)
-INT_TABLE_MAX = 255  # raw features that are all integers 0..255 (pixels) get a table of their codes
 TANH_TABLE = np.rint(np.tanh(np.arange(CODE_MAX + 1) * (TANH_RANGE / CODE_MAX)) * CODE_MAX).astype(np.int8)
 
 
@@ -157,26 +156,6 @@ def stored_counts(fmodel: FirmwareModel, fmt: str = "int8", scales: str = "layer
 
 
 # ---- calibration: the ranges the integer codes must cover ------------------------------------------
-def calibrate(fmodel: FirmwareModel, x_raw: np.ndarray) -> dict:
-    """Max |value| on ``x_raw`` (the training split) of the first layer's input as the board codes
-    it (x/std, or (x-mean)/std before a first MAM layer) and of every layer's output (float model).
-    """
-    x = np.asarray(x_raw, dtype=np.float64)
-    mean, std = fmodel.mean.astype(np.float64), fmodel.std.astype(np.float64)
-    first_mam = fmodel.layers[0].kind == "mam"
-    coded = (x - mean) / std if first_mam else x / std
-    h = (x - mean) / std
-    outs = []
-    for k, layer in enumerate(fmodel.layers):
-        w = layer.masked_weight.astype(np.float64)
-        h = (mam_reduce(h, w, layer.mask) if layer.kind == "mam" else h @ w.T) + layer.bias
-        outs.append(float(np.abs(h).max(initial=0.0)))
-        if k < len(fmodel.layers) - 1:
-            h = np.maximum(h, 0.0) if fmodel.activation == "relu" else np.tanh(h)
-    whole = bool(x.size) and x.min() >= 0 and x.max() <= INT_TABLE_MAX and np.all(x == np.rint(x))
-    return {"input": float(np.abs(coded).max(initial=0.0)), "layers": outs, "int_max": int(x.max()) if whole else 0}
-
-
 def _bound_calibration(fmodel: FirmwareModel) -> dict:
     """Ranges from interval bounds when no training data was seen (synthetic models): safe, coarse."""
     mean, std = fmodel.mean.astype(np.float64), fmodel.std.astype(np.float64)

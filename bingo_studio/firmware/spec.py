@@ -187,8 +187,6 @@ class FirmwareModel:
         fm.metadata.setdefault("sparsity", round(fm.sparsity, 4))
         x_train = getattr(dataset, "x_train", None)
         if x_train is not None and len(x_train):  # activation ranges for the integer firmware
-            from bingo_studio.firmware.quantize import calibrate
-
             fm.metadata["calibration"] = calibrate(fm, x_train)
         return fm
 
@@ -247,3 +245,26 @@ def mam_reduce(h: np.ndarray, w: np.ndarray, present: np.ndarray) -> np.ndarray:
 def safe_word(text: str, limit: int = 40) -> str:
     """ASCII letters, digits and ._- only, others as '_' (labels and names travel over serial)."""
     return re.sub(r"[^A-Za-z0-9._\-]", "_", str(text))[:limit]
+
+
+INT_TABLE_MAX = 255  # raw features that are all integers 0..255 (pixels) get a table of their codes
+
+
+def calibrate(fmodel: FirmwareModel, x_raw: np.ndarray) -> dict:
+    """Max |value| on ``x_raw`` (the training split) of the first layer's input as the board codes
+    it (x/std, or (x-mean)/std before a first MAM layer) and of every layer's output (float model).
+    """
+    x = np.asarray(x_raw, dtype=np.float64)
+    mean, std = fmodel.mean.astype(np.float64), fmodel.std.astype(np.float64)
+    first_mam = fmodel.layers[0].kind == "mam"
+    coded = (x - mean) / std if first_mam else x / std
+    h = (x - mean) / std
+    outs = []
+    for k, layer in enumerate(fmodel.layers):
+        w = layer.masked_weight.astype(np.float64)
+        h = (mam_reduce(h, w, layer.mask) if layer.kind == "mam" else h @ w.T) + layer.bias
+        outs.append(float(np.abs(h).max(initial=0.0)))
+        if k < len(fmodel.layers) - 1:
+            h = np.maximum(h, 0.0) if fmodel.activation == "relu" else np.tanh(h)
+    whole = bool(x.size) and x.min() >= 0 and x.max() <= INT_TABLE_MAX and np.all(x == np.rint(x))
+    return {"input": float(np.abs(coded).max(initial=0.0)), "layers": outs, "int_max": int(x.max()) if whole else 0}

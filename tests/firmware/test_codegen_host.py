@@ -14,7 +14,6 @@ from bingo_studio.data import load_dataset
 from bingo_studio.firmware.codegen import TEMPLATES, encode_int_layer, encode_layer, generate_c, write_sources
 from bingo_studio.firmware.quantize import (
     CODE_MAX,
-    calibrate,
     input_codes,
     quantize,
     reference_outputs,
@@ -23,7 +22,7 @@ from bingo_studio.firmware.quantize import (
     requantize,
 )
 from bingo_studio.firmware.size import layer_layout, size_report
-from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel
+from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel, calibrate
 
 PREDICT_MAIN = TEMPLATES / "host" / "predict_main.c"
 
