@@ -230,20 +230,34 @@ def _first(pattern: str, text: str, flags: int = re.M) -> re.Match[str] | None:
 def explain_failure(log_text: str) -> str:
     """One plain sentence for why a `pio run` failed, from its log (empty log -> generic message)."""
     text = log_text.replace("\r", "\n")
+    for rule in (_download_failure, _missing_tool, _too_big, _port_failure, _build_error):
+        reason = rule(text)
+        if reason:
+            return reason
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not set(ln.strip()) <= set("=-* ")]
+    return lines[-1] if lines else "PlatformIO failed without output"
 
-    # PlatformIO needed to download something and could not (or was stopped before its retries).
+
+def _download_failure(text: str) -> str | None:
+    """PlatformIO needed to download something and could not (or was stopped before its retries)."""
     installed = " ".join(re.findall(r"^.*has been installed.*$", text, re.M))
     unfinished = [m.group(2) for m in _INSTALL_RE.finditer(text) if m.group(2).split("/")[-1] not in installed]
     if unfinished or _first(_NET_ERROR_RE, text):
         return download_needed_message(unfinished[0] if unfinished else None)
+    return None
 
-    # Missing system tools for the offline platform.
+
+def _missing_tool(text: str) -> str | None:
+    """A system tool of the offline platform is not installed."""
     m = _first(r"(avr-gcc|avr-g\+\+|avr-objcopy|avr-size|avrdude): (?:command )?not found", text)
     if m:
         pkg = {"avrdude": "avrdude"}.get(m.group(1), "gcc-avr")
         return f"{m.group(1)} is not installed: apt-get install {pkg}"
+    return None
 
-    # Firmware larger than the board.
+
+def _too_big(text: str) -> str | None:
+    """The firmware is larger than the board's flash or RAM."""
     m = _first(r"The program size \((\d+) bytes\) is greater than maximum allowed \((\d+) bytes\)", text)
     if m:
         return (
@@ -265,8 +279,11 @@ def explain_failure(log_text: str) -> str:
             f"The firmware needs {int(m.group(1)):,} bytes of RAM but the board has {int(m.group(2)):,} "
             "(prune more or use int8 weights)"
         )
+    return None
 
-    # Ports and boards.
+
+def _port_failure(text: str) -> str | None:
+    """No board, a port that cannot be opened, or a board that stopped answering during the upload."""
     if "Please specify `upload_port`" in text:
         return "No board found: plug the board in over USB, or name its port (--port)"
     m = _first(r'ser_open\(\): can\'t open device "([^"]+)": (.*)$', text) or _first(
@@ -292,8 +309,11 @@ def explain_failure(log_text: str) -> str:
         return f"ESP32 upload failed: {m.group(1).strip()} (hold BOOT while it connects, check the cable)"
     if _first(r"No accessible RP2040 devices in BOOTSEL mode|RP2040 .*BOOTSEL", text):
         return "No Pico found in BOOTSEL mode: hold BOOTSEL while plugging it in, then flash again"
+    return None
 
-    # Compiler and linker errors: the first one is the useful one.
+
+def _build_error(text: str) -> str | None:
+    """Compiler and linker errors: the first one is the useful one."""
     m = _first(r"^(\S+?):(\d+):(?:(\d+):)? (?:fatal )?error: (.*)$", text)
     if m:
         return f"Compile error in {Path(m.group(1)).name} line {m.group(2)}: {m.group(4).strip()}"
@@ -307,10 +327,7 @@ def explain_failure(log_text: str) -> str:
     if m:
         return m.group(1).strip()
     m = _first(r"^.*\b(?:Error|error|ERROR)\b.*$", text)
-    if m:
-        return m.group(0).strip()
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not set(ln.strip()) <= set("=-* ")]
-    return lines[-1] if lines else "PlatformIO failed without output"
+    return m.group(0).strip() if m else None
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
@@ -379,38 +396,19 @@ def run_pio(
         q.put(None)
 
     threading.Thread(target=pump, daemon=True).start()
-    probe: dict[str, object] = {}
+    probe = _DownloadProbe(allow_downloads)
     with log_path.open("w", encoding="utf-8") as log:
         log.write("$ " + " ".join(argv) + "\n")
-        eof = False
-        while not eof:
-            try:
-                line = q.get(timeout=0.1)
-            except queue.Empty:
-                line = ""
-            if line is None:
-                eof = True
-            elif line:
+        while (line := _next_line(q)) is not None:
+            if line:
                 lines.append(line)
                 log.write(line + "\n")
                 log.flush()
                 if on_line:
                     on_line(line)
-                what = detect_download(line)
-                if what and allow_downloads is not True and "thread" not in probe:
-                    probe["what"] = what
-                    if allow_downloads is False:
-                        probe["reachable"] = False
-                    else:
-                        t = threading.Thread(target=lambda: probe.update(reachable=registry_reachable()))
-                        probe["thread"], probe["since"] = t, time.monotonic()
-                        t.start()
-                    probe.setdefault("thread", None)
-            # A name lookup that hangs longer than any working network would take counts as offline.
-            if "since" in probe and "reachable" not in probe and time.monotonic() - probe["since"] > PROBE_DEADLINE:
-                probe["reachable"] = False
-            if probe.get("reachable") is False and not stopped_reason:
-                stopped_reason = download_needed_message(str(probe["what"]))
+                probe.saw(line)
+            if probe.offline() and not stopped_reason:
+                stopped_reason = download_needed_message(probe.what)
                 _kill(proc)
             if cancel is not None and cancel.is_set() and not cancelled:
                 cancelled = True
@@ -425,21 +423,10 @@ def run_pio(
             log.write("[bingo-studio] cancelled by the user\n")
 
     text = "\n".join(lines)
-    ok = proc.returncode == 0 and not stopped_reason and not cancelled
     size = parse_size(text)
-    if cancelled:
-        reason = "Cancelled"
-    elif stopped_reason:
-        reason = stopped_reason
-    elif not ok:
-        reason = explain_failure(text)
-    elif size and size.ram_total and size.ram_used is not None and size.ram_used > size.ram_total:
-        ok = False  # PlatformIO only warns: the board would crash at run time
-        reason = ram_overflow_message(size.ram_used, size.ram_total)
-    else:
-        reason = ""
+    reason = _outcome(proc.returncode, text, size, stopped_reason, cancelled)
     return RunResult(
-        ok=ok,
+        ok=not reason,
         reason=reason,
         log_path=log_path,
         size=size,
@@ -448,6 +435,55 @@ def run_pio(
         seconds=time.monotonic() - start,
         lines=lines,
     )
+
+
+def _next_line(q: queue.Queue) -> str | None:
+    """The next output line, "" when none came within 0.1 s (the caller checks its deadlines), None at the end."""
+    try:
+        return q.get(timeout=0.1)
+    except queue.Empty:
+        return ""
+
+
+class _DownloadProbe:
+    """Watches pio's output for a package download and decides, within PROBE_DEADLINE, whether it can
+    happen: None lets it try, False stops at any download, True lets it download."""
+
+    def __init__(self, allow_downloads: bool | None):
+        self.allow = allow_downloads
+        self.what: str | None = None
+        self.reachable: bool | None = None
+        self.since: float | None = None
+
+    def saw(self, line: str) -> None:
+        what = detect_download(line)
+        if not what or self.allow is True or self.what is not None:
+            return
+        self.what = what
+        if self.allow is False:
+            self.reachable = False
+            return
+        self.since = time.monotonic()
+        threading.Thread(target=lambda: setattr(self, "reachable", registry_reachable()), daemon=True).start()
+
+    def offline(self) -> bool:
+        # a name lookup that hangs longer than any working network would take counts as offline
+        if self.since is not None and self.reachable is None and time.monotonic() - self.since > PROBE_DEADLINE:
+            self.reachable = False
+        return self.reachable is False
+
+
+def _outcome(returncode: int | None, text: str, size: SizeReport | None, stopped: str, cancelled: bool) -> str:
+    """Why the run failed in one line, or "" when it succeeded (RAM over the board's counts as a failure)."""
+    if cancelled:
+        return "Cancelled"
+    if stopped:
+        return stopped
+    if returncode != 0:
+        return explain_failure(text)
+    if size and size.ram_total and size.ram_used is not None and size.ram_used > size.ram_total:
+        return ram_overflow_message(size.ram_used, size.ram_total)  # PlatformIO only warns: it would crash
+    return ""
 
 
 def _run(

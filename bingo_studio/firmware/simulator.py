@@ -229,23 +229,25 @@ class SimulatedUno:
                     return
                 time.sleep(0.05)  # EIO: no side has the slave open at the moment
                 continue
-            if not packet:
-                continue
-            control, data = packet[0], packet[1:]
-            if control != termios.TIOCPKT_DATA:
-                if control & termios.TIOCPKT_FLUSHREAD and self._proc is None:
-                    self.reset()
-                continue
-            if self._proc is None:
+            if packet:
+                self._forward(packet[0], packet[1:])
+
+    def _forward(self, control: int, data: bytes) -> None:
+        """One pty packet: data goes to the harness's stdin; a flush before the first data boots the MCU."""
+        if control != termios.TIOCPKT_DATA:
+            if control & termios.TIOCPKT_FLUSHREAD and self._proc is None:
                 self.reset()
-            proc = self._proc
-            if proc is not None and proc.stdin is not None:
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(proc.stdin.fileno(), view):]
-                except (ValueError, OSError):
-                    pass  # the simulation was reset or closed meanwhile
+            return
+        if self._proc is None:
+            self.reset()
+        proc = self._proc
+        if proc is not None and proc.stdin is not None:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(proc.stdin.fileno(), view):]
+            except (ValueError, OSError):
+                pass  # the simulation was reset or closed meanwhile
 
     def _to_host(self, proc: subprocess.Popen[bytes]) -> None:
         """harness stdout (the MCU's UART output) -> pty."""
