@@ -427,14 +427,20 @@ def guess_label_column(header: list[str] | None, rows: list[list[str]]) -> int:
     for wanted in LABEL_NAMES:
         if wanted in names:
             return names.index(wanted)
-    text_columns = []
-    for i in range(ncols):
-        filled = [r[i] for r in rows[:SNIFF_LINES] if i < len(r) and r[i] and r[i].casefold() not in MISSING]
-        words = sum(not _is_number(c) for c in filled)
-        if filled and words * 2 > len(filled):
-            text_columns.append(i)
-    if text_columns:
-        return text_columns[-1]
+    text = text_columns(rows[:SNIFF_LINES], ncols)
+    if text:
+        return text[-1]
     if "y" in names and "x" not in names:
         return names.index("y")
     return ncols - 1
+
+
+def text_columns(rows: list[list[str]], ncols: int) -> list[int]:
+    """Indices of the columns where more than half of the filled cells are not numbers: these cannot
+    be features (a column with one typo among numbers is still a feature column, with an error)."""
+    found = []
+    for i in range(ncols):
+        filled = [r[i] for r in rows if i < len(r) and r[i] and r[i].casefold() not in MISSING]
+        if filled and sum(not _is_number(c) for c in filled) * 2 > len(filled):
+            found.append(i)
+    return found

@@ -7,6 +7,7 @@ folder is written while working, so quitting or a crash loses nothing trained.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -16,9 +17,11 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 from bingo_studio import __version__
 from bingo_studio.errors import UserError
 from bingo_studio.gui import project as projects
+from bingo_studio.gui import studio as studio_mod
 from bingo_studio.gui.console_page import ConsolePage
 from bingo_studio.gui.data_page import DataPage
 from bingo_studio.gui.deploy_page import DeployPage
+from bingo_studio.gui.help_tour import HelpTour
 from bingo_studio.gui.prune_page import PrunePage
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import TrainPage
@@ -59,6 +62,8 @@ class MainWindow(QMainWindow):
         self.studio.status.connect(lambda m: self.statusBar().showMessage(m, 10_000))
         self.studio.run_changed.connect(self._run_changed)
         self.deploy_page.port_needed.connect(self._release_port)
+        self.data_page.problem_changed.connect(self.train_page.set_dataset_problem)
+        self.tour: HelpTour | None = None
         self._make_menus()
         self._show_project()
 
@@ -105,6 +110,10 @@ class MainWindow(QMainWindow):
                 v, f"Step {title}", lambda _c=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"
             )
         h = bar.addMenu("&Help")
+        self._action(
+            h, "&Getting started", lambda: self.show_tour(self.tabs.currentIndex()),
+            QKeySequence.StandardKey.HelpContents, "A short tour of the five steps, from this one",
+        )
         self._action(h, "&About BINGO Studio", self.about)
 
     def _go(self, tab: int, fn) -> None:
@@ -123,6 +132,16 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(self, "About BINGO Studio", ABOUT)
+
+    def show_tour(self, step: int = 0) -> HelpTour:
+        """The getting-started tour at ``step``; each of its screens turns the window to that step."""
+        if self.tour is None:
+            self.tour = HelpTour(self)
+            self.tour.step_shown.connect(self.tabs.setCurrentIndex)
+        self.tour.go(step)
+        self.tour.show()
+        self.tour.raise_()
+        return self.tour
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -173,11 +192,14 @@ class MainWindow(QMainWindow):
             self.open_project(Path(folder))
 
     def open_project(self, folder: Path) -> bool:
+        if not self._may_discard():
+            return False
         try:
             state, run = projects.load_project(folder)
         except UserError as e:
             self._error(str(e))
             return False
+        self._reset_pages()
         self.studio.project_dir = Path(folder)
         self.data_page.restore(state.get("data", {}))
         self.train_page.restore(state.get("train", {}))
@@ -187,6 +209,9 @@ class MainWindow(QMainWindow):
         if run is not None:
             self.studio.config = run.config
             self.train_page.show_history(run.history)
+            self.train_page.show_significance(
+                {n: t.numpy().copy() for n, t in run.scorer.significance().items()}
+            )
             self.studio.set_run(run, dirty=False)
             self.prune_page.restore(state.get("prune", {}))  # the floor, after set_run reset it
             self.train_page.status.setText(
@@ -201,10 +226,22 @@ class MainWindow(QMainWindow):
         if not self._may_discard():
             return
         self.studio.project_dir = None
-        self.studio.set_run(None, dirty=False)
-        self.train_page._reset_plots()
+        # the last project's autosave folder stays as it was, as the question above promised
+        self.studio.autosave_dir = _fresh_autosave_dir(self.studio.autosave_dir)
+        self._reset_pages()
         self.tabs.setCurrentIndex(0)
         self._show_project()
+
+    def _reset_pages(self) -> None:
+        """Every page back to a new project's state, so none shows the last project (File > New, Open)."""
+        self.data_page.reset()
+        self.train_page.reset()
+        self.studio.set_run(None, dirty=False)
+        self._reset_later_steps()
+
+    def _reset_later_steps(self) -> None:
+        """Prune, Deploy and Test on device: their reset() goes here. Until they have one, they follow
+        Studio.set_run(None) above (no plan, no firmware)."""
 
     def _release_port(self, port: str) -> None:
         link = self.console_page.link
@@ -230,7 +267,15 @@ class MainWindow(QMainWindow):
             box.open()
 
     def _may_discard(self) -> bool:
-        """Ask before dropping a trained run the user has not saved (it stays in the autosave folder)."""
+        """Ask before dropping a training in progress, or a trained run the user has not saved (it stays
+        in the autosave folder)."""
+        if self.confirm_close and self.train_page.is_training():
+            answer = QMessageBox.question(
+                self, "BINGO Studio", "A training is running. Stop it? (Its finished epochs are kept.)",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
         if not (self.confirm_close and self.studio.dirty and self.studio.run is not None):
             return True
         answer = QMessageBox.question(
@@ -263,6 +308,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every worker, process, serial port and simulator this window started."""
+        if self.tour is not None:
+            self.tour.close()
         self.train_page.cancel()
         self.deploy_page.shutdown()
         self.console_page.timer.stop()
@@ -270,3 +317,13 @@ class MainWindow(QMainWindow):
         wait_all()
         self.autosave()
         self.studio.set_simulator(None)
+
+
+def _fresh_autosave_dir(current: Path) -> Path:
+    """A new autosave folder (a project started within the same second as another gets a suffix)."""
+    base = studio_mod.autosave_root() / time.strftime("%Y%m%d-%H%M%S")
+    folder, n = base, 1
+    while folder.exists() or folder == current:
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
