@@ -3,48 +3,17 @@ preview's row numbers are the ones the problems name; a broken file is never tra
 
 from __future__ import annotations
 
+from csv_files import iris_csv, loaded, pick_label
 from gui_waits import wait_until
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from sklearn.datasets import load_iris
 
 from bingo_studio.gui.data_page import ERROR_BG
 
 
-def _iris(path, label_at: int = 2, bad_row: int | None = None):
-    """Iris with its text species column in the middle (the issue's file), optionally a bad cell."""
-    b = load_iris()
-    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    names.insert(label_at, "species")
-    lines = [",".join(names)]
-    for x, t in zip(b.data, b.target, strict=True):
-        cells = [f"{v:g}" for v in x]
-        cells.insert(label_at, str(b.target_names[t]))
-        lines.append(",".join(cells))
-    if bad_row is not None:  # spreadsheet row number: the header is row 1
-        cells = lines[bad_row - 1].split(",")
-        cells[0] = "oops"
-        lines[bad_row - 1] = ",".join(cells)
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
-
-
-def _loaded(w, n_features: int):
-    return lambda: w.studio.dataset is not None and w.studio.dataset.n_features == n_features
-
-
-def _pick_label(qtbot, page, name: str) -> None:
-    """As a user does: open the Label column box and choose an entry."""
-    box = page.csv_label
-    i = box.findText(name)
-    assert i >= 0, f"{name} not offered"
-    box.setCurrentIndex(i)
-    box.activated.emit(i)
-
-
 def test_text_label_column_is_guessed_shown_and_loads(qtbot, window, tmp_path):
     w, page = window, window.data_page
-    page.set_csv(_iris(tmp_path / "iris.csv"))
+    page.set_csv(iris_csv(tmp_path / "iris.csv"))
     wait_until(lambda: w.studio.dataset is not None and w.studio.dataset.name == "csv")
     assert page.csv_label.currentText() == "species"
     assert "guessed" in page.csv_label_hint.text()
@@ -58,9 +27,9 @@ def test_text_label_column_is_guessed_shown_and_loads(qtbot, window, tmp_path):
 
 def test_changing_the_label_column_shows_why_and_unloads(qtbot, window, tmp_path):
     w, page = window, window.data_page
-    page.set_csv(_iris(tmp_path / "iris.csv"))
-    wait_until(_loaded(w, 4))
-    _pick_label(qtbot, page, "petal_width")
+    page.set_csv(iris_csv(tmp_path / "iris.csv"))
+    wait_until(loaded(w, 4))
+    pick_label(qtbot, page, "petal_width")
     wait_until(lambda: "not a number" in page.csv_errors.text())
     assert page.csv_label.currentText() == "petal_width" and page.csv_label_hint.text() == "your choice"
     assert "row 2, column 'species': 'setosa' is not a number" in page.csv_errors.text()
@@ -84,8 +53,8 @@ def test_label_choice_is_kept_across_reload_and_repick_of_the_same_file(qtbot, w
     wait_until(lambda: page.csv_preview is not None and page.csv_errors.text() != "Reading the file...")
     assert page.csv_label.currentText() == "f3"  # nothing telling: the last column, with 60 classes
     assert "only 1 row" in page.csv_errors.text() and w.studio.dataset is None
-    _pick_label(qtbot, page, "grade")
-    wait_until(_loaded(w, 3))
+    pick_label(qtbot, page, "grade")
+    wait_until(loaded(w, 3))
     assert w.studio.dataset.class_names == ["0", "1", "2"]
 
     write(bad=True)
@@ -94,22 +63,22 @@ def test_label_choice_is_kept_across_reload_and_repick_of_the_same_file(qtbot, w
     assert page.csv_label.currentText() == "grade" and w.studio.dataset is None
     write(bad=False)
     qtbot.mouseClick(page.csv_reload, Qt.MouseButton.LeftButton)
-    wait_until(_loaded(w, 3))
+    wait_until(loaded(w, 3))
     assert page.csv_label.currentText() == "grade" and w.studio.config.dataset.label == "grade"
 
     page.set_csv(str(path))  # Browse to the same file again
-    wait_until(_loaded(w, 3))
+    wait_until(loaded(w, 3))
     assert page.csv_label.currentText() == "grade"
 
-    page.set_csv(_iris(tmp_path / "iris.csv"))  # another file: guessed again
-    wait_until(_loaded(w, 4))
+    page.set_csv(iris_csv(tmp_path / "iris.csv"))  # another file: guessed again
+    wait_until(loaded(w, 4))
     assert page.csv_label.currentText() == "species" and "guessed" in page.csv_label_hint.text()
 
 
 def test_problems_name_the_rows_the_preview_numbers(qtbot, window, tmp_path):
     page = window.data_page
     path = tmp_path / "gaps.csv"
-    _iris(path, bad_row=7)
+    iris_csv(path, bad_row=7)
     text = path.read_text().splitlines()
     text.insert(3, "")  # a blank line 4: rows after it move down one, as in a spreadsheet
     path.write_text("\n".join(text) + "\n")
@@ -142,7 +111,7 @@ def test_broken_csv_train_refuses_and_model_panel_forgets_the_old_dataset(qtbot,
     w, page = window, window.data_page
     wait_until(lambda: page.sizes is not None)
     assert w.data_page.fit_view.verdicts()  # digits' sizes are shown
-    page.set_csv(_iris(tmp_path / "iris.csv", bad_row=5))
+    page.set_csv(iris_csv(tmp_path / "iris.csv", bad_row=5))
     wait_until(lambda: "oops" in page.csv_errors.text())
     assert w.studio.dataset is None
     assert page.sizes is None and page.fit_view.verdicts() == {}
