@@ -111,6 +111,7 @@ class DataPage(QWidget):
         self.dataset_box.addItem("Your CSV file...", CSV_ITEM)
         self.dataset_info = QLabel("")
         self.dataset_info.setWordWrap(True)
+        self.dataset_info.setToolTip(terms.VALIDATION)
 
         self.csv_path = QLineEdit()
         self.csv_path.setPlaceholderText("path to a .csv file: numeric columns plus one label column")
@@ -245,6 +246,7 @@ class DataPage(QWidget):
         if is_csv:
             self._preview_csv()
             return
+        self._preview_serial += 1  # a CSV file still being read is no longer wanted
         self._load(self.dataset_config())
 
     def _browse(self) -> None:
@@ -301,6 +303,7 @@ class DataPage(QWidget):
         self._unload()
         path = self.csv_path.text().strip()
         self._preview_serial += 1
+        self._load_serial += 1  # a dataset still loading (the last pick) is no longer wanted
         serial = self._preview_serial
         if not path:
             self.dataset_info.setText(
@@ -328,8 +331,7 @@ class DataPage(QWidget):
         self.csv_label.clear()
         self.csv_label.addItems(header)
         label_idx = p.get("label_index")
-        if label_idx is not None and label_idx < len(header):
-            self.csv_label.setCurrentIndex(label_idx)
+        self.csv_label.setCurrentIndex(label_idx if label_idx is not None and label_idx < len(header) else -1)
         self.csv_label.blockSignals(False)
         if label_idx is None:
             self.csv_label_hint.setText("")
@@ -357,7 +359,7 @@ class DataPage(QWidget):
             more = f"\n(and {len(errors) - 5} more)" if len(errors) > 5 else ""
             text = "\n".join(errors[:5]) + more
             found = ERROR_PLACE.match(errors[0])
-            if found and found.group(3) in header and not found.group(2) and self.label_choice is None:
+            if found and found.group(3) in header and not found.group(2):
                 col = header.index(found.group(3))
                 if col in text_columns(rows, len(header)):
                     text += (
@@ -436,7 +438,6 @@ class DataPage(QWidget):
                 f"{len(ds.y_val)} validation and {len(ds.y_test)} test samples; {ds.n_features} features, "
                 f"{ds.n_classes} classes."
             )
-            self.dataset_info.setToolTip(terms.VALIDATION)
             if cfg.name != CSV_ITEM:
                 self._preview_dataset(ds)
             self.studio.config.dataset = cfg

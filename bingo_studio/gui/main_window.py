@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.studio.run_changed.connect(self._run_changed)
         self.deploy_page.port_needed.connect(self._release_port)
         self.data_page.problem_changed.connect(self.train_page.set_dataset_problem)
+        self.train_page.set_dataset_problem(self.data_page.problem)  # the first dataset is loading
         self.tour: HelpTour | None = None
         self._make_menus()
         self._show_project()

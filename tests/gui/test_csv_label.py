@@ -126,3 +126,11 @@ def test_broken_csv_train_refuses_and_model_panel_forgets_the_old_dataset(qtbot,
     page.select_dataset("digits")
     wait_until(lambda: w.studio.dataset is not None and page.sizes is not None)
     assert w.studio.dataset.name == "digits" and "Ready to train on digits" in w.train_page.status.text()
+
+
+def test_a_dataset_still_loading_when_a_csv_is_picked_is_not_used(qtbot, window, tmp_path):
+    w, page = window, window.data_page
+    page.select_dataset("wine")  # its load starts in a worker...
+    page.set_csv(iris_csv(tmp_path / "iris.csv", bad_row=3))  # ...and the user picks a broken file at once
+    wait_until(lambda: "oops" in page.csv_errors.text() and not page.busy())
+    assert w.studio.dataset is None and page.dataset_box.currentData() == "csv"
