@@ -122,6 +122,7 @@ class DataPage(QWidget):
         self.csv_label.setToolTip(LABEL_TIP)
         self.csv_label_hint = QLabel("")
         self.csv_label_hint.setStyleSheet("color: #555;")
+        self.csv_label_hint.setWordWrap(True)  # the page must fit a 1024-pixel-wide screen
         self.csv_label_hint.setToolTip(LABEL_TIP)
         self.csv_errors = QLabel("")
         self.csv_errors.setWordWrap(True)
@@ -131,6 +132,7 @@ class DataPage(QWidget):
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.preview.setMinimumHeight(160)
         self.preview.setToolTip(PREVIEW_TIP)
+        self.preview.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)  # more rows in view
         self.csv_box = QGroupBox("CSV file")
         cl = QVBoxLayout(self.csv_box)
         row = QHBoxLayout()
@@ -148,6 +150,7 @@ class DataPage(QWidget):
         cl.addWidget(self.csv_errors)
         self.csv_box.setVisible(False)
         self.preview_title = QLabel("First rows (the label column is highlighted):")
+        self.preview_title.setWordWrap(True)
 
         dbox = QGroupBox("1. Data")
         dl = QVBoxLayout(dbox)
@@ -188,6 +191,7 @@ class DataPage(QWidget):
         ml.addLayout(f)
         ml.addWidget(self.model_info)
         fits = QLabel("Dense (unpruned) model as firmware, int8 weights:")
+        fits.setWordWrap(True)
         fits.setToolTip(terms.BOARD_FIT)
         ml.addWidget(fits)
         ml.addWidget(self.fit_view)
@@ -336,7 +340,7 @@ class DataPage(QWidget):
         if label_idx is None:
             self.csv_label_hint.setText("")
         elif self.label_choice is None:
-            self.csv_label_hint.setText("guessed from the file: pick another if this is not the class")
+            self.csv_label_hint.setText("guessed: pick another if this is not the class")
         else:
             self.csv_label_hint.setText("your choice")
         rows = p.get("rows") or []

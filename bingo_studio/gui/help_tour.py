@@ -64,8 +64,8 @@ STEPS = (
     ),
 )
 FOOTER = (
-    "Hover over any number in the window for what it means. Help &gt; Getting started opens this tour "
-    "again; File &gt; Save keeps the whole project."
+    "Hover over any number in the window for what it means. Help > Getting started (F1) opens this tour "
+    "again; File > Save keeps the whole project."
 )
 
 
