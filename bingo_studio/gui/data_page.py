@@ -535,6 +535,17 @@ class DataPage(QWidget):
         )
 
     # -- projects ----------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """A new project: digits, the default model, no CSV file, nothing left of the last one."""
+        self.label_choice, self._label_file, self.csv_preview = None, "", None
+        self.csv_label.clear()
+        self.csv_label_hint.setText("")
+        self.csv_errors.setText("")
+        self.preview.clear()
+        self.preview.setRowCount(0)
+        self.preview.setColumnCount(0)
+        self.restore({})
+
     def state(self) -> dict:
         return {
             "dataset": self.dataset_box.currentData(),
@@ -564,17 +575,6 @@ class DataPage(QWidget):
         elif i >= 0:
             self._dataset_picked()
         self._update_sizes()
-
-    def reset(self) -> None:
-        """A new project: digits, the default model, no CSV file, nothing left of the last one."""
-        self.label_choice, self._label_file, self.csv_preview = None, "", None
-        self.csv_label.clear()
-        self.csv_label_hint.setText("")
-        self.csv_errors.setText("")
-        self.preview.clear()
-        self.preview.setRowCount(0)
-        self.preview.setColumnCount(0)
-        self.restore({})
 
     def _start(self, fn, done, failed=None) -> None:
         task = run_task(fn, done, failed or (lambda m: self.dataset_info.setText(m)))

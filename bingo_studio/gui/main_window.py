@@ -40,6 +40,16 @@ allows.</p>
 STEPS = ("1 Data && model", "2 Train", "3 Prune", "4 Deploy", "5 Test on device")
 
 
+def _fresh_autosave_dir(current: Path) -> Path:
+    """A new autosave folder (a project started within the same second as another gets a suffix)."""
+    base = studio_mod.autosave_root() / time.strftime("%Y%m%d-%H%M%S")
+    folder, n = base, 1
+    while folder.exists() or folder == current:
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
 class MainWindow(QMainWindow):
     def __init__(self):
         super().__init__()
@@ -318,13 +328,3 @@ class MainWindow(QMainWindow):
         wait_all()
         self.autosave()
         self.studio.set_simulator(None)
-
-
-def _fresh_autosave_dir(current: Path) -> Path:
-    """A new autosave folder (a project started within the same second as another gets a suffix)."""
-    base = studio_mod.autosave_root() / time.strftime("%Y%m%d-%H%M%S")
-    folder, n = base, 1
-    while folder.exists() or folder == current:
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    return folder

@@ -172,12 +172,11 @@ class TrainPage(QWidget):
         studio.dataset_changed.connect(self._ready_text)
 
     def _ready_text(self) -> None:
-        if self.task is not None or self.studio.run is not None:
-            return
-        if self.studio.dataset is not None:
+        if self.task is None and self.studio.dataset is not None and self.studio.run is None:
             self.status.setText(f"Ready to train on {self.studio.dataset.name}. Press Train.")
-        elif self.dataset_problem:
-            self.status.setText(f"Waiting for step 1: {self.dataset_problem}.")
+        elif self.dataset_problem and self.studio.dataset is None and self.studio.run is None:
+            if not self.is_training():  # a training in progress keeps its progress line
+                self.status.setText(f"Waiting for step 1: {self.dataset_problem}.")
 
     def set_dataset_problem(self, text: str) -> None:
         self.dataset_problem = text
@@ -376,11 +375,7 @@ class TrainPage(QWidget):
     def reset(self) -> None:
         """A new project: default settings; no status, progress, plots or history of the last one.
         A training still running is stopped and its result dropped (its epochs stay in its folder)."""
-        if self.task is not None:
-            task, self.task = self.task, None
-            task.cancel()
-            for signal in (task.progress, task.done, task.failed):
-                signal.disconnect()
+        self._abandon_training()
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         defaults, scoring = TrainConfig(), ScoringConfig()
@@ -393,3 +388,11 @@ class TrainPage(QWidget):
         self.sig_plot.setTitle(SIG_TITLE, color="#222", size="10pt")
         self.status.setText("Press Train to start.")
         self._ready_text()
+
+    def _abandon_training(self) -> None:
+        """Stop the training and drop whatever it still delivers: it belongs to the last project."""
+        if self.task is not None:
+            task, self.task = self.task, None
+            task.cancel()
+            for signal in (task.progress, task.done, task.failed):
+                signal.disconnect()
