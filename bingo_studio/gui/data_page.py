@@ -127,6 +127,7 @@ class DataPage(QWidget):
         self.csv_errors = QLabel("")
         self.csv_errors.setWordWrap(True)
         self.csv_errors.setStyleSheet("color: #c62828;")
+        self.csv_errors.setTextFormat(Qt.TextFormat.PlainText)  # cells quoted in messages may hold "<"
         self.csv_errors.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.preview = QTableWidget(0, 0)
         self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -406,7 +407,8 @@ class DataPage(QWidget):
                     self.preview.setItem(r, c, item)
                 item.setBackground(QColor(ERROR_BG))
                 item.setToolTip(message)
-                first = first or item
+                if first is None:
+                    first = item
         if first is not None:
             self.preview.scrollToItem(first)
 
