@@ -24,7 +24,10 @@ def opt(default, help: str, flag: str | None = None, **argparse_kw):
 class DatasetConfig:
     name: str = opt("digits", "built-in dataset (see 'datasets')", flag="--dataset")
     csv_path: str | None = opt(None, "train on a CSV file instead (numeric features + a label column)", flag="--csv")
-    label: str | None = opt(None, "CSV label column: header name or 0-based index (default: last)")
+    label: str | None = opt(
+        None, "CSV label column: header name or 0-based index (default: guessed: a column named label, class, "
+        "target or species, else a text column, else y, else the last)"
+    )
     root: str | None = opt(None, "folder holding file-based datasets (full MNIST)", flag="--data-root")
     seed: int = opt(0, "seed of the train/validation/test split", flag="--split-seed")
     val_fraction: float = opt(0.15, "share of the data held out for validation (the floor is checked there)")

@@ -116,7 +116,7 @@ def _label_index(
 ) -> tuple[int | None, bool | None]:
     """(index, header?) from the label setting and the first rows; header? is None when undecided."""
     if label is None or str(label).strip() == "":
-        return ncols - 1, None
+        return guess_label_column(first, [cells for _, cells in head[1:]]), None
     label = str(label).strip()
     try:
         index: int | None = int(label)
@@ -231,6 +231,7 @@ def _parse(path: Path, label: str | None, errors: _Errors, preview: dict | None 
             rows=[cells for _, cells in head[int(header_guess) :][: preview["_rows"]]]
             if preview is not None
             else [],
+            row_numbers=[n for n, _ in head[int(header_guess) :][: preview["_rows"]]] if preview is not None else [],
         )
         if header_guess:
             raise UserError(f"no column '{label}'; columns are {', '.join(first)}")
@@ -251,11 +252,13 @@ def _parse(path: Path, label: str | None, errors: _Errors, preview: dict | None 
     labels: list[str] = []
     row_numbers: list[int] = []
     shown: list[list[str]] = []
+    shown_rows: list[int] = []  # their spreadsheet row numbers, which the error messages use
     n_rows = 0
     for row_no, cells in itertools.chain(head[int(has_header) :], rows):
         n_rows += 1
         if preview is not None and len(shown) < preview["_rows"]:
             shown.append(cells)
+            shown_rows.append(row_no)
         if errors.full:
             continue  # keep counting rows for the preview, stop checking them
         if len(cells) > ncols and not any(cells[ncols:]):
@@ -273,7 +276,7 @@ def _parse(path: Path, label: str | None, errors: _Errors, preview: dict | None 
             x_rows.append(values)
         labels.append(lab)
         row_numbers.append(row_no)
-    _fill_preview(preview, rows=shown, n_rows=n_rows)
+    _fill_preview(preview, rows=shown, row_numbers=shown_rows, n_rows=n_rows)
     if n_rows == 0:
         raise UserError(f"CSV file {path} has a header row but no data rows")
     if errors:
@@ -326,7 +329,7 @@ def _more(errors: list[str]) -> str:
 
 
 def read_csv_table(path: str | Path, label: str | None = None) -> CsvTable:
-    """Parse a CSV file; ``label`` is a header name or a 0-based index as text (default: last column).
+    """Parse a CSV file; ``label`` is a header name or a 0-based index as text (default: guess_label_column).
     Raises UserError naming the row and/or column of the first problem."""
     errors = _Errors(limit=20)
     table = _parse(Path(path).expanduser(), label, errors)
@@ -397,8 +400,47 @@ def available() -> tuple[bool, str]:
 SOURCES = (
     DatasetSource(
         "csv",
-        "your own CSV file: one row a sample, numeric feature columns and a label column (default: the last)",
+        "your own CSV file: one row a sample, numeric feature columns and a label column (guessed unless named)",
         load_csv,
         available,
     ),
 )
+
+
+LABEL_NAMES = ("label", "labels", "class", "classes", "target", "species", "category")  # most telling first
+
+
+def guess_label_column(header: list[str] | None, rows: list[list[str]]) -> int:
+    """The 0-based index of the column most likely to hold the class, when the user named none.
+
+    In this order: a header name like label/class/target/species; else a text column (more than
+    half of its filled cells are not numbers, so it cannot be a feature; the last such one); else
+    a column named y (unless there is also an x: then x, y are coordinates); else the last column.
+    ``header`` is the first row, which sets the number of columns (its names are ignored when it
+    holds a number, i.e. is data); ``rows`` the rows after it.
+    """
+    widths = [len(r) for r in rows[:SNIFF_LINES]]
+    ncols = len(header) if header else max(set(widths), key=widths.count, default=1)
+    names = [c.strip().casefold() for c in header or []]
+    if any(_is_number(c) for c in names if c):
+        names = []  # a data row, not names
+    for wanted in LABEL_NAMES:
+        if wanted in names:
+            return names.index(wanted)
+    text = text_columns(rows[:SNIFF_LINES], ncols)
+    if text:
+        return text[-1]
+    if "y" in names and "x" not in names:
+        return names.index("y")
+    return ncols - 1
+
+
+def text_columns(rows: list[list[str]], ncols: int) -> list[int]:
+    """Indices of the columns where more than half of the filled cells are not numbers: these cannot
+    be features (a column with one typo among numbers is still a feature column, with an error)."""
+    found = []
+    for i in range(ncols):
+        filled = [r[i] for r in rows if i < len(r) and r[i] and r[i].casefold() not in MISSING]
+        if filled and sum(not _is_number(c) for c in filled) * 2 > len(filled):
+            found.append(i)
+    return found

@@ -2,7 +2,8 @@
 
 Importing the engine (PyTorch, scikit-learn) takes seconds, so a splash screen paints first, from
 Qt alone, and the main window follows once the engine has loaded; the window then loads its
-dataset in a worker. ``STARTUP`` records when each appeared (benchmarks/gui_startup.py).
+dataset in a worker. The getting-started tour opens over it until the user ticks "Don't show this
+tour at start". ``STARTUP`` records when each appeared (benchmarks/gui_startup.py).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     splash = _splash(app)
     STARTUP["splash"] = time.perf_counter() - t0
 
+    from bingo_studio.gui.help_tour import show_at_start
     from bingo_studio.gui.main_window import MainWindow
 
     window = MainWindow()
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         window.open_project(Path(argv[1]))
     window.show()
     splash.finish(window)
+    if show_at_start():
+        window.show_tour()
     STARTUP["window"] = time.perf_counter() - t0
     code = app.exec()
     window.shutdown()  # idempotent: also when the event loop ended without closing the window

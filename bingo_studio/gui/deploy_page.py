@@ -37,6 +37,7 @@ from bingo_studio.gui.workers import TaskSlot
 from bingo_studio.targets import TARGETS, Target
 
 POLL_MS = 2000
+NOTHING_YET = "Train and prune a model, then build its firmware here."
 
 
 class DeployPage(QWidget):
@@ -74,7 +75,7 @@ class DeployPage(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.steps = QLabel("")
-        self.result = QLabel("Train and prune a model, then build its firmware here.")
+        self.result = QLabel(NOTHING_YET)
         self.result.setWordWrap(True)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -282,6 +283,15 @@ class DeployPage(QWidget):
 
     def _append(self, line: str) -> None:
         self.log.appendPlainText(line)
+
+    def reset(self) -> None:
+        """A new project: nothing built yet (a build still running is dropped)."""
+        self.work.cancel()
+        self._set_busy(False)
+        self.log.clear()
+        self.message = ""
+        self.result.setText(NOTHING_YET)
+        self.steps.setText("")
 
     def shutdown(self) -> None:
         self.poll_timer.stop()

@@ -19,6 +19,7 @@ from bingo_studio.gui import project as projects
 from bingo_studio.gui.console_page import ConsolePage
 from bingo_studio.gui.data_page import DataPage
 from bingo_studio.gui.deploy_page import DeployPage
+from bingo_studio.gui.help_tour import HelpTour
 from bingo_studio.gui.prune_page import PrunePage
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import TrainPage
@@ -59,6 +60,9 @@ class MainWindow(QMainWindow):
         self.studio.status.connect(lambda m: self.statusBar().showMessage(m, 10_000))
         self.studio.run_changed.connect(self._run_changed)
         self.deploy_page.port_needed.connect(self._release_port)
+        self.data_page.problem_changed.connect(self.train_page.set_dataset_problem)
+        self.train_page.set_dataset_problem(self.data_page.problem)  # the first dataset is loading
+        self.tour: HelpTour | None = None
         self._make_menus()
         self._show_project()
 
@@ -105,6 +109,10 @@ class MainWindow(QMainWindow):
                 v, f"Step {title}", lambda _c=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"
             )
         h = bar.addMenu("&Help")
+        self._action(
+            h, "&Getting started", lambda: self.show_tour(self.tabs.currentIndex()),
+            QKeySequence.StandardKey.HelpContents, "A short tour of the five steps, from this one",
+        )
         self._action(h, "&About BINGO Studio", self.about)
 
     def _go(self, tab: int, fn) -> None:
@@ -123,6 +131,16 @@ class MainWindow(QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(self, "About BINGO Studio", ABOUT)
+
+    def show_tour(self, step: int = 0) -> HelpTour:
+        """The getting-started tour at ``step``; each of its screens turns the window to that step."""
+        if self.tour is None:
+            self.tour = HelpTour(self)
+            self.tour.step_shown.connect(self.tabs.setCurrentIndex)
+        self.tour.go(step)
+        self.tour.show()
+        self.tour.raise_()
+        return self.tour
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -173,6 +191,8 @@ class MainWindow(QMainWindow):
     def open_project(self, folder: Path) -> bool:
         """Load, validate and copy the whole project into a new session first: on any problem the
         window keeps what it had, and says why in one line."""
+        if not self._may_discard():
+            return False
         previous = self.studio.autosave_dir
         self.studio.new_session()
         try:
@@ -181,6 +201,7 @@ class MainWindow(QMainWindow):
             self.studio.autosave_dir = previous
             self._error(f"Could not open {folder}: {e}")
             return False
+        self._reset_pages()
         self.studio.project_dir = Path(folder)
         self.data_page.restore(state.get("data", {}))
         self.train_page.restore(state.get("train", {}))
@@ -190,6 +211,9 @@ class MainWindow(QMainWindow):
         if run is not None:
             self.studio.config = run.config
             self.train_page.show_history(run.history)
+            self.train_page.show_significance(
+                {n: t.numpy().copy() for n, t in run.scorer.significance().items()}
+            )
             self.studio.set_run(run, dirty=False)
             self.prune_page.restore(state.get("prune", {}))  # the floor, after set_run reset it
             self.train_page.status.setText(
@@ -204,11 +228,25 @@ class MainWindow(QMainWindow):
         if not self._may_discard():
             return
         self.studio.project_dir = None
-        self.studio.new_session()
-        self.studio.set_run(None, dirty=False)
-        self.train_page._reset_plots()
+        self.studio.new_session()  # the last project's autosave folder stays, as the question above promised
+        self._reset_pages()
         self.tabs.setCurrentIndex(0)
         self._show_project()
+
+    def _reset_pages(self) -> None:
+        """Every page back to a new project's state, so none shows the last project (File > New, Open)."""
+        self.data_page.reset()
+        self.train_page.reset()
+        self.studio.set_run(None, dirty=False)
+        self._reset_later_steps()
+
+    def _reset_later_steps(self) -> None:
+        """Prune, Deploy and Test on device: no plan or firmware (Studio.set_run(None) above), no device
+        of the last project running, no port held open, no old log or transcript."""
+        self.deploy_page.reset()
+        self.console_page.link.close()
+        self.console_page.transcript.clear()
+        self.studio.close_device()
 
     def _release_port(self, port: str) -> None:
         link = self.console_page.link
@@ -234,7 +272,15 @@ class MainWindow(QMainWindow):
             box.open()
 
     def _may_discard(self) -> bool:
-        """Ask before dropping a trained run the user has not saved (it stays in the autosave folder)."""
+        """Ask before dropping a training in progress, or a trained run the user has not saved (it stays
+        in the autosave folder)."""
+        if self.confirm_close and self.train_page.is_training():
+            answer = QMessageBox.question(
+                self, "BINGO Studio", "A training is running. Stop it? (Its finished epochs are kept.)",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
         if not (self.confirm_close and self.studio.dirty and self.studio.run is not None):
             return True
         answer = QMessageBox.question(
@@ -267,6 +313,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every worker, process, serial port and simulator this window started."""
+        if self.tour is not None:
+            self.tour.close()
         self.train_page.cancel()
         self.deploy_page.shutdown()
         self.console_page.timer.stop()

@@ -3,8 +3,10 @@
     xvfb-run -a -s "-screen 0 1280x800x24" env QT_QPA_PLATFORM=xcb \\
         .venv/bin/python -m bingo_studio.gui.screenshots docs/screenshots
 
-Inputs: an output folder. Outputs: PNG files (01-data.png ... 07-console.png), each 1280x800.
-Work files (autosave, firmware) go to a temporary folder.
+Inputs: an output folder (``--only data``: step 1's shots alone, no training). Outputs: PNG files
+(01-data.png ... 07-console.png), each 1280x800, and step 1 with a CSV file whose text label column
+was guessed at 1280x800 and 1024x700 (the smallest window a laptop user is likely to have), and the
+getting-started tour. Work files (autosave, firmware) go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out", help="folder for the PNG files")
     p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--only", choices=["data"], help="only the shots of step 1 (Data & model)")
     a = p.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -70,6 +73,31 @@ def main(argv: list[str] | None = None) -> int:
     w.data_page.set_csv(str(bad))
     wait(lambda: "missing" in w.data_page.csv_errors.text())
     shot(0, "02-data-csv-error.png")
+
+    flowers = work / "flowers.csv"  # the label (text) is not the last column: it is guessed
+    flowers.write_text(
+        "petal_length,petal_width,species,sepal_length,sepal_width\n"
+        + "".join(
+            f"{1.4 + (i % 3) * 2 + i % 5 * 0.1:.1f},{0.2 + (i % 3) * 0.8 + i % 4 * 0.1:.1f},"
+            f"{('setosa', 'versicolor', 'virginica')[i % 3]},{5.0 + (i % 3) * 0.8 + i % 6 * 0.1:.1f},"
+            f"{3.4 - (i % 3) * 0.4 + i % 7 * 0.1:.1f}\n"
+            for i in range(90)
+        )
+    )
+    w.data_page.set_csv(str(flowers))
+    wait(lambda: w.studio.dataset is not None and w.studio.dataset.name == "csv" and w.data_page.sizes)
+    for size in ((1280, 800), (1024, 700)):
+        w.resize(*size)
+        shot(0, f"02-data-csv-label-{size[0]}x{size[1]}.png")
+    w.resize(1280, 800)
+    tour = w.show_tour(0)
+    settle()
+    tour.grab().save(str(out / "08-tour.png"))
+    print(out / "08-tour.png")
+    tour.close()
+    if a.only == "data":
+        w.shutdown()
+        return 0
     w.data_page.select_dataset("digits")
     wait(lambda: w.studio.dataset is not None and w.studio.dataset.name == "digits")
 

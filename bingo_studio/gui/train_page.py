@@ -1,7 +1,8 @@
 """Step 2, Train: the engine's training loop (BINGO scoring on) in a worker, with live plots.
 
-Inputs: Studio.dataset and Studio.config (dataset + model from step 1); epochs, batch size, learning
-rate and BINGO searches from this page.
+Inputs: Studio.dataset and Studio.config (dataset + model from step 1), and set_dataset_problem(str):
+why step 1 has no dataset now; epochs, batch size, learning rate, BINGO searches and the significance
+estimator from this page.
 Outputs: Studio.set_run(Run) when training ends (complete, or cancelled after at least one epoch);
 the run is saved to ``Studio.work_dir / "run"`` after every epoch by the worker, so a crash or a
 quit loses at most the epoch in progress.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -42,6 +44,10 @@ LAYER_COLORS = (  # matplotlib's tab10: ten colours told apart easily
     "#17becf",
 )
 HIST_BINS = 40
+ESTIMATORS = (  # (shown, ScoringConfig.estimator): the estimators a user chooses between
+    ("train-time (default)", "train-time"),
+    ("paper (the formula as written)", "paper"),
+)
 SIG_TITLE = "Significance of the weights, per layer"
 
 
@@ -91,6 +97,10 @@ class TrainPage(QWidget):
         self.searches.setRange(0, 64)
         self.searches.setValue(scoring.searches_per_step)
         self.searches.setToolTip(terms.LOTTERY + "\nThis is how many groups are tried each time (0 = none).")
+        self.estimator = QComboBox()
+        for text, name in ESTIMATORS:
+            self.estimator.addItem(text, name)
+        self.estimator.setToolTip(terms.ESTIMATOR)
 
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Train the model, scoring every weight with BINGO (Ctrl+T)")
@@ -99,17 +109,21 @@ class TrainPage(QWidget):
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
+        self.progress.setToolTip("How much of the training is done (all epochs = 100%)")
         self.status = QLabel("Press Train to start.")
         self.status.setWordWrap(True)
+        self.status.setToolTip(terms.TRAIN_STATUS)
+        self.dataset_problem = ""  # why step 1 has no dataset, as the data page says
 
         settings = QGroupBox("Training")
         form = QFormLayout(settings)
         form.addRow("Epochs:", self.epochs)
         form.addRow("Batch size:", self.batch)
         form.addRow("Learning rate:", self.lr)
-        lbl = QLabel("BINGO searches per step:")
-        lbl.setToolTip(self.searches.toolTip())
-        form.addRow(lbl, self.searches)
+        form.addRow("BINGO searches per step:", self.searches)
+        form.addRow("Significance estimator:", self.estimator)
+        for field in (self.epochs, self.batch, self.lr, self.searches, self.estimator):
+            form.labelForField(field).setToolTip(field.toolTip())
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.cancel_button)
@@ -122,7 +136,9 @@ class TrainPage(QWidget):
         form.addRow(explain)
 
         self.loss_plot = make_plot("Loss per epoch", "loss", "epoch")
+        self.loss_plot.setToolTip(terms.LOSS)
         self.acc_plot = make_plot("Accuracy per epoch", "accuracy", "epoch", legend=(-10, -10))
+        self.acc_plot.setToolTip(terms.ACCURACY_PLOT)
         self.acc_plot.setYRange(0, 1)
         self.sig_plot = make_plot(SIG_TITLE, "share of weights", "significance (higher = more important)")
         self.sig_plot.setToolTip(terms.SIGNIFICANCE)
@@ -160,6 +176,13 @@ class TrainPage(QWidget):
     def _ready_text(self) -> None:
         if not self.work.busy() and self.studio.dataset is not None and self.studio.run is None:
             self.status.setText(f"Ready to train on {self.studio.dataset.name}. Press Train.")
+        elif self.dataset_problem and self.studio.dataset is None and self.studio.run is None:
+            if not self.is_training():  # a training in progress keeps its progress line
+                self.status.setText(f"Waiting for step 1: {self.dataset_problem}.")
+
+    def set_dataset_problem(self, text: str) -> None:
+        self.dataset_problem = text
+        self._ready_text()
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(
@@ -168,7 +191,7 @@ class TrainPage(QWidget):
 
     def run_config(self) -> RunConfig:
         cfg = self.studio.config
-        scoring = ScoringConfig(searches_per_step=self.searches.value())
+        scoring = ScoringConfig(searches_per_step=self.searches.value(), estimator=self.estimator.currentData())
         return RunConfig(dataset=cfg.dataset, model=cfg.model, train=self.train_config(), scoring=scoring)
 
     # -- training ----------------------------------------------------------------------------------
@@ -180,10 +203,8 @@ class TrainPage(QWidget):
             return
         dataset = self.studio.dataset
         if dataset is None:
-            self.status.setText(
-                "<span style='color:#c62828'>Pick a dataset first (step 1), and wait until it "
-                "has loaded.</span>"
-            )
+            why = self.dataset_problem or "pick a dataset, and wait until it has loaded"
+            self.status.setText(f"<span style='color:#c62828'>Nothing trained. Step 1: {why}.</span>")
             return
         if self.studio.model_error:
             self.status.setText(f"<span style='color:#c62828'>Step 1: {self.studio.model_error}</span>")
@@ -340,6 +361,7 @@ class TrainPage(QWidget):
             "batch": self.batch.value(),
             "lr": self.lr.value(),
             "searches": self.searches.value(),
+            "estimator": self.estimator.currentData(),
         }
 
     def restore(self, s: dict) -> None:
@@ -347,3 +369,30 @@ class TrainPage(QWidget):
         self.batch.setValue(int(s.get("batch", self.batch.value())))
         self.lr.setValue(float(s.get("lr", self.lr.value())))
         self.searches.setValue(int(s.get("searches", self.searches.value())))
+        i = self.estimator.findData(s.get("estimator", "train-time"))
+        self.estimator.setCurrentIndex(max(i, 0))
+
+    def reset(self) -> None:
+        """A new project: default settings; no status, progress, plots or history of the last one.
+        A training still running is stopped and its result dropped (its epochs stay in its folder)."""
+        self._abandon_training()
+        self.train_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        defaults, scoring = TrainConfig(), ScoringConfig()
+        self.restore(
+            {"epochs": defaults.epochs, "batch": defaults.batch_size, "lr": defaults.lr,
+             "searches": scoring.searches_per_step, "estimator": scoring.estimator}
+        )
+        self.progress.setValue(0)
+        self._reset_plots()
+        self.sig_plot.setTitle(SIG_TITLE, color="#222", size="10pt")
+        self.status.setText("Press Train to start.")
+        self._ready_text()
+
+    def _abandon_training(self) -> None:
+        """Stop the training and drop whatever it still delivers: it belongs to the last project."""
+        if self.task is not None:
+            task, self.task = self.task, None
+            task.cancel()
+            for signal in (task.progress, task.done, task.failed):
+                signal.disconnect()

@@ -48,7 +48,7 @@ def test_csv_errors_shown_inline_with_row_and_column(qtbot, window, tmp_path):
     assert "row 5" in text and "'b'" in text
     assert w.data_page.preview.rowCount() > 0 and w.data_page.preview.columnCount() == 3
     assert w.data_page.csv_label.currentText() == "species"
-    assert w.studio.dataset.name == "digits"  # the broken file did not replace the loaded data
+    assert w.studio.dataset is None  # neither the broken file nor the dataset picked before it is used
 
     rows[4] = "3,6,x"
     bad.write_text("\n".join(rows) + "\n")
