@@ -391,8 +391,4 @@ class TrainPage(QWidget):
 
     def _abandon_training(self) -> None:
         """Stop the training and drop whatever it still delivers: it belongs to the last project."""
-        if self.task is not None:
-            task, self.task = self.task, None
-            task.cancel()
-            for signal in (task.progress, task.done, task.failed):
-                signal.disconnect()
+        self.work.cancel()
