@@ -3,6 +3,8 @@ a reopened project brings back its CSV label choice and its significance plot.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from csv_files import iris_csv, loaded, pick_label
 from gui_waits import wait_until
 from PySide6.QtCore import Qt
@@ -26,11 +28,11 @@ def test_new_project_resets_the_data_and_train_pages(qtbot, window, tmp_path):
     wait_until(lambda: w.studio.run is not None)
     assert w.studio.run.dataset.name == "csv" and w.studio.run.config.scoring.estimator == "paper"
     assert _curve_points(tp.loss_curve) == 2 and tp.hist_items and tp.progress.value() == 1000
-    old_autosave = w.studio.autosave_dir
+    old_autosave, old_run = w.studio.autosave_dir, Path(w.studio.run.path)
 
     w.new_project()
     assert w.studio.run is None and w.studio.project_dir is None
-    assert w.studio.autosave_dir != old_autosave and (old_autosave / "run" / "run.json").exists()
+    assert w.studio.autosave_dir != old_autosave and (old_run / "run.json").exists()
     # train page: nothing of the last run
     assert tp.history == [] and _curve_points(tp.loss_curve) == 0 and _curve_points(tp.val_curve) == 0
     assert tp.hist_items == {} and tp.progress.value() == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from gui_waits import LONG, wait_plan, wait_until
 from PySide6.QtCore import Qt
@@ -22,7 +24,7 @@ def test_cancel_training_keeps_finished_epochs(qtbot, window):
     assert 1 <= len(run.history) < 40
     assert "cancelled after" in w.train_page.status.text()
     assert w.train_page.train_button.isEnabled() and not w.train_page.cancel_button.isEnabled()
-    assert (w.studio.work_dir / "run" / "run.json").exists()  # the finished epochs are on disk
+    assert (Path(run.path) / "run.json").exists()  # the finished epochs are on disk
     wait_plan(qtbot, w)  # a cancelled run can still be pruned
 
 
@@ -89,11 +91,11 @@ def test_usb_board_recognised_and_unplugged_port_explained(qtbot, window, small_
 def test_flash_without_a_board_says_so(qtbot, window, small_run):
     w = window
     dp = w.deploy_page
+    dp.select_board("uno")
     wait_until(lambda: not dp.polling())
     dp.list_boards = lambda **_kw: []
     dp.poll_ports()
     wait_until(lambda: "No board plugged in" in dp.detected.text())
-    dp.select_board("uno")
     w.studio.set_run(small_run)
     wait_plan(qtbot, w)
     dp.start("flash")
