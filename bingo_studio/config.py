@@ -60,11 +60,27 @@ class ScoringConfig:
 
 
 @dataclass
+class LadderConfig:
+    """The curve of deployable networks grown after the dense epochs of the one run (training/ladder.py)."""
+
+    recovery: float = 0.4  # training steps spent recovering along the whole ladder, as a share of the run's (0: none)
+    rate: float = 0.2  # share of the surviving weights each rung removes
+    max_sparsity: float = 0.998  # the ladder stops at this share of weights pruned ...
+    max_drop: float = 0.10  # ... or when a rung's validation accuracy is this far under the dense network's
+    start_drop: float = 0.005  # the first rung: the sparsest level one-shot pruning reaches losing at most this
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.recovery <= 10.0 or not 0.0 < self.rate < 1.0 or not 0.0 < self.max_sparsity < 1.0:
+            raise ValueError("ladder recovery must be in [0, 10], rate and max_sparsity in (0, 1)")
+
+
+@dataclass
 class RunConfig:
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    ladder: LadderConfig = field(default_factory=LadderConfig)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,6 +96,8 @@ class RunConfig:
             model=build(ModelConfig, d.get("model")),
             train=build(TrainConfig, d.get("train")),
             scoring=build(ScoringConfig, d.get("scoring")),
+            # runs saved before the ladder existed: no ladder was grown (their one-shot curve is used)
+            ladder=build(LadderConfig, d["ladder"]) if "ladder" in d else LadderConfig(recovery=0.0),
         )
 
     def digest(self) -> str:

@@ -148,9 +148,19 @@ def train(
     except TaskCancelled:
         run.status = "cancelled"
     model.eval()
+    if run.status == "complete" and grows_ladder(cfg, masks, init_state):
+        from bingo_studio.training.ladder import grow_ladder  # (pruning imports this module)
+
+        run.ladder = grow_ladder(run, cfg, dataset, state)
     run.train_seconds = time.perf_counter() - start
     run.finish_metrics()
     return run
+
+
+def grows_ladder(cfg: RunConfig, masks, init_state) -> bool:
+    """The ladder follows a dense, scored training from scratch (not IMP's rounds or sparse retraining)."""
+    return (cfg.ladder.recovery > 0 and masks is None and init_state is None and cfg.scoring.estimator != "none"
+            and (cfg.model.family or "dense") == "dense")
 
 
 @torch.no_grad()
