@@ -7,6 +7,7 @@ on a pipe); a failure ends in one plain line on stderr naming the full log, and 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import signal
 import sys
@@ -290,19 +291,28 @@ def firmware_model_for_run(run_dir: str | Path, min_accuracy: float | None = Non
     run = load_run(run_dir)
     dataset = run.get_dataset()
     meta = {"dataset": run.config.dataset.name, "run": str(Path(run_dir).resolve())}
+    model = run.model
     if min_accuracy is not None:
         from bingo_studio.pruning.methods import prune_run
 
         result = prune_run(run, method, min_accuracy)
-        masks, meta["test_accuracy"] = result.masks, round(result.test_accuracy, 4)
+        masks, meta["test_accuracy"], model = result.masks, round(result.test_accuracy, 4), result.model
     elif run.path is not None and (run.path / "mask.pt").exists():
+        from bingo_studio.pruning.methods import PRUNED_WEIGHTS
+
         masks = load_tensors(run.path / "mask.pt")
         meta["test_accuracy"] = run.extra.get("prune", {}).get("test_accuracy")
+        if (run.path / PRUNED_WEIGHTS).exists():  # a ladder rung: the weights of the network the slider showed
+            model = copy.deepcopy(run.model)
+            try:
+                model.load_state_dict(load_tensors(run.path / PRUNED_WEIGHTS))
+            except (RuntimeError, KeyError) as e:
+                raise UserError(f"{run.path / PRUNED_WEIGHTS} does not fit the run's model ({e})") from None
     else:
         print("note: the run is not pruned (bingo-studio prune, or --min-accuracy): exporting it dense",
               file=sys.stderr)
         masks = {name: np.ones(tuple(layer.weight.shape), dtype=bool) for name, layer in run.layers.items()}
-    return FirmwareModel.from_torch(run.model, dataset, masks, meta=meta, name=run.config.dataset.name)
+    return FirmwareModel.from_torch(model, dataset, masks, meta=meta, name=run.config.dataset.name)
 
 
 def export_run(run_dir: str | Path, board: str, out: str | Path, min_accuracy: float | None = None,

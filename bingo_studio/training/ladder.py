@@ -26,7 +26,8 @@ from bingo_studio.training.task import Progress, TaskState
 
 # the estimates a rung may choose among (train-time estimator); other estimators rank by their own score
 CANDIDATES = ("magnitude-taylor", "obd", "taylor", "magnitude", "estimator")
-PLANNED_RUNGS = 10  # the recovery budget is shared by this many rungs (the ladder usually ends before more)
+PLANNED_RUNGS = 12  # the recovery budget is shared by this many rungs at most
+MAX_RATE = 0.5  # the largest share of the survivors one rung removes
 EMA = 0.8  # weight of the past in the recovery steps' running gradient statistics
 
 
@@ -47,7 +48,7 @@ class Rung:
 class Ladder:
     rungs: list[Rung]
     steps: int  # recovery steps spent, in all
-    seconds: float
+    seconds: float  # CPU seconds of this process the ladder took
 
     def to_tensors(self) -> dict[str, torch.Tensor]:
         """Compact: masks are nested, so one tensor says at which rung each weight went; each rung
@@ -157,7 +158,7 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer=Non
 
     state = state or TaskState()
     lc, tc = cfg.ladder, cfg.train
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model = copy.deepcopy(run.model)
     model.eval()
     layers = prunable_layers(model)
@@ -179,22 +180,21 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer=Non
         return best
 
     levels = geometric(lc.rate, lc.rate, lc.max_sparsity)
-    first = 0
-    for i, s in enumerate(levels):  # one-shot is almost free up to here: start the recovered rungs there
-        if cut(s)[2] < dense_val - lc.start_drop - 1e-9:
+    s = levels[0]
+    for level in levels:  # one-shot is almost free up to here: start the recovered rungs there
+        if cut(level)[2] < dense_val - lc.start_drop - 1e-9:
             break
-        first = i
-    levels = levels[first:]
+        s = level
     steps_per_epoch = (len(y_tr) + tc.batch_size - 1) // tc.batch_size
     budget = int(round(lc.recovery * tc.epochs * steps_per_epoch))
-    per_rung = max(1, budget // min(len(levels), PLANNED_RUNGS))
+    per_rung = max(1, budget // PLANNED_RUNGS)
     opt = optimizer or OPTIMIZERS[tc.optimizer](model.parameters(), tc)
     shuffle = torch.Generator().manual_seed(tc.seed + 1)
     order, pos = torch.randperm(len(y_tr), generator=shuffle), 0
     rungs: list[Rung] = []
-    steps = 0
+    steps, rate, previous = 0, lc.rate, dense_val
     try:
-        for i, s in enumerate(levels):
+        while True:
             state.check()
             name, masks, _ = cut(s)
             apply_masks(layers, masks)
@@ -218,11 +218,15 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer=Non
             imp[~flatten(masks)] = -torch.inf
             rungs.append(Rung({n: m.clone() for n, m in masks.items()},
                               {k: v.detach().clone() for k, v in model.state_dict().items()}, imp, val, name))
-            state.report(Progress("ladder", (i + 1) / len(levels),
-                                  f"ladder rung {i + 1}: {s:.1%} pruned, validation {val:.2%}", val_accuracy=val,
-                                  elapsed=time.perf_counter() - start))
-            if val < dense_val - lc.max_drop or steps + per_rung > budget:
+            state.report(Progress("ladder", min(1.0, steps / budget),
+                                  f"ladder rung {len(rungs)}: {s:.1%} pruned, validation {val:.2%}",
+                                  val_accuracy=val, elapsed=time.perf_counter() - start))
+            if val < dense_val - lc.max_drop or steps + per_rung > budget or s >= lc.max_sparsity:
                 break
+            # a rung that recovered fully lets the next one remove more; a loss brings the step back down
+            rate = min(MAX_RATE, rate * 1.5) if val >= previous - lc.start_drop else lc.rate
+            previous = val
+            s = min(lc.max_sparsity, 1 - (1 - s) * (1 - rate))
     except TaskCancelled:
         pass
-    return Ladder(rungs, steps, time.perf_counter() - start)
+    return Ladder(rungs, steps, time.process_time() - cpu)
