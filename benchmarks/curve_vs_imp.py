@@ -1,6 +1,7 @@
 """Weights kept at a validation floor: the default training run (its ladder) against IMP and one-shot.
 
-Usage: python benchmarks/curve_vs_imp.py [--seeds 0 1 2] [--datasets digits mnist-5k] [--full] [--plot docs/curve-vs-imp.png]
+Usage: python benchmarks/curve_vs_imp.py [--seeds 0 1 2] [--datasets digits mnist-5k] [--full]
+                                        [--plot docs/curve-vs-imp.png]
 
 For each dataset and seed, in this one process with one torch thread: a plain training run (the
 dense reference: floors are its validation accuracy minus 1, 2, 4 and 7 points, and its CPU time is
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from dataclasses import replace
 
 import torch
 

@@ -179,10 +179,10 @@ class TrainTimeScorer(Scorer):
     CANDIDATES = ("magnitude-taylor", "obd", "taylor", "magnitude")  # "bingo" chooses among these
     gradient_from = 0.5  # share of training after which gradient statistics are collected
     gradient_every = 2
-    # the searches check the gradient estimates where they are gathered, at half the configured
-    # cadence: measured, this keeps the estimator within 1.5x plain training (benchmarks/bingo_overhead.py)
+    # the searches check the gradient estimates where they are gathered, at a quarter of the configured
+    # cadence: measured, this leaves the ladder its share of 1.5x plain training (benchmarks/curve_vs_imp.py)
     search_from = 0.5
-    search_stride = 2
+    search_stride = 4
 
     def __init__(self, layers, init_weights, cfg, primary: str = "magnitude-taylor", select: bool = True):
         super().__init__(layers, init_weights, cfg)

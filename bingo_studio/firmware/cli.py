@@ -301,7 +301,8 @@ def firmware_model_for_run(run_dir: str | Path, min_accuracy: float | None = Non
         from bingo_studio.pruning.methods import PRUNED_WEIGHTS
 
         masks = load_tensors(run.path / "mask.pt")
-        meta["test_accuracy"] = run.extra.get("prune", {}).get("test_accuracy")
+        saved = run.extra.get("prune", {}).get("test_accuracy")
+        meta["test_accuracy"] = None if saved is None else round(saved, 4)  # as when pruned just now
         if (run.path / PRUNED_WEIGHTS).exists():  # a ladder rung: the weights of the network the slider showed
             model = copy.deepcopy(run.model)
             try:

@@ -26,8 +26,9 @@ from bingo_studio.training.task import Progress, TaskState
 
 # the estimates a rung may choose among (train-time estimator); other estimators rank by their own score
 CANDIDATES = ("magnitude-taylor", "obd", "taylor", "magnitude", "estimator")
-PLANNED_RUNGS = 12  # the recovery budget is shared by this many rungs at most
-MAX_RATE = 0.5  # the largest share of the survivors one rung removes
+CHUNKS_PER_EPOCH = 2  # recovery runs in chunks of this share of an epoch, validation checked after each
+MAX_CHUNKS = 2  # at most this many chunks for one rung (an epoch)
+MAX_RATE = 0.35  # the largest share of the survivors one rung removes
 EMA = 0.8  # weight of the past in the recovery steps' running gradient statistics
 
 
@@ -151,8 +152,9 @@ def _masked_accuracy(model, layers, masks, x, y) -> float:
         return float((torch.func.functional_call(model, params, (x,)).argmax(1) == y).float().mean())
 
 
-def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer=None) -> Ladder:
-    """The ladder of a trained dense run (``run.model`` is left as it is). Cancelling keeps the rungs done."""
+def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_state: dict | None = None) -> Ladder:
+    """The ladder of a trained dense run (``run.model`` is left as it is). ``optimizer_state``: the
+    training's optimizer, continued (its moments). Cancelling keeps the rungs done."""
     from bingo_studio.training.loop import OPTIMIZERS
     from bingo_studio.training.task import TaskCancelled
 
@@ -180,40 +182,52 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer=Non
         return best
 
     levels = geometric(lc.rate, lc.rate, lc.max_sparsity)
-    s = levels[0]
-    for level in levels:  # one-shot is almost free up to here: start the recovered rungs there
-        if cut(level)[2] < dense_val - lc.start_drop - 1e-9:
-            break
-        s = level
+    lo, hi = 0, len(levels)  # bisection: the sparsest level one-shot reaches at almost no loss; rungs start there
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if cut(levels[mid])[2] >= dense_val - lc.start_drop - 1e-9 else (lo, mid)
+    s = levels[lo]
     steps_per_epoch = (len(y_tr) + tc.batch_size - 1) // tc.batch_size
-    budget = int(round(lc.recovery * tc.epochs * steps_per_epoch))
-    per_rung = max(1, budget // PLANNED_RUNGS)
-    opt = optimizer or OPTIMIZERS[tc.optimizer](model.parameters(), tc)
+    budget = max(1, int(round(lc.recovery * tc.epochs * steps_per_epoch)))
+    chunk = max(1, steps_per_epoch // CHUNKS_PER_EPOCH)
+    opt = OPTIMIZERS[tc.optimizer](model.parameters(), tc)
+    if optimizer_state is not None:
+        opt.load_state_dict(optimizer_state)
     shuffle = torch.Generator().manual_seed(tc.seed + 1)
     order, pos = torch.randperm(len(y_tr), generator=shuffle), 0
     rungs: list[Rung] = []
-    steps, rate, previous = 0, lc.rate, dense_val
-    try:
-        while True:
-            state.check()
-            name, masks, _ = cut(s)
+    steps, rate, target = 0, lc.rate, dense_val - lc.start_drop
+
+    def recover(n: int) -> None:
+        nonlocal order, pos, steps
+        model.train()
+        for step in range(n):
+            if pos >= len(order):
+                order, pos = torch.randperm(len(y_tr), generator=shuffle), 0
+            idx = order[pos : pos + tc.batch_size]
+            pos += tc.batch_size
+            loss = F.cross_entropy(model(x_tr[idx]), y_tr[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if step % 2 == 0:
+                significance.update()
+            opt.step()
             apply_masks(layers, masks)
-            model.train()
-            for step in range(per_rung):
-                if pos >= len(order):
-                    order, pos = torch.randperm(len(y_tr), generator=shuffle), 0
-                idx = order[pos : pos + tc.batch_size]
-                pos += tc.batch_size
-                loss = F.cross_entropy(model(x_tr[idx]), y_tr[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if step % 2 == 0:
-                    significance.update()
-                opt.step()
-                apply_masks(layers, masks)
-                steps += 1
-            model.eval()
-            val = _accuracy(model, x_val, y_val)
+            steps += 1
+        model.eval()
+
+    base_sparsity = 0.0
+    try:
+        while steps < budget:
+            state.check()
+            name, masks, val = cut(s)
+            apply_masks(layers, masks)
+            # recover until validation is back at the target, or the rung's share of the budget is spent
+            chunks = 0
+            while val < target - 1e-9 and chunks < MAX_CHUNKS and steps < budget:
+                recover(min(chunk, budget - steps))
+                chunks += 1
+                val = _accuracy(model, x_val, y_val)
             imp = significance.candidates()[name].double()
             imp[~flatten(masks)] = -torch.inf
             rungs.append(Rung({n: m.clone() for n, m in masks.items()},
@@ -221,12 +235,15 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer=Non
             state.report(Progress("ladder", min(1.0, steps / budget),
                                   f"ladder rung {len(rungs)}: {s:.1%} pruned, validation {val:.2%}",
                                   val_accuracy=val, elapsed=time.perf_counter() - start))
-            if val < dense_val - lc.max_drop or steps + per_rung > budget or s >= lc.max_sparsity:
+            if val < dense_val - lc.max_drop or s >= lc.max_sparsity:
                 break
-            # a rung that recovered fully lets the next one remove more; a loss brings the step back down
-            rate = min(MAX_RATE, rate * 1.5) if val >= previous - lc.start_drop else lc.rate
-            previous = val
-            s = min(lc.max_sparsity, 1 - (1 - s) * (1 - rate))
+            if val >= target - lc.start_drop - 1e-9:  # recovered (within the tolerance): further if it came easily
+                rate = min(MAX_RATE, rate * 1.5) if chunks <= 1 and len(rungs) > 1 else rate  # (rung 1 is free)
+                target = min(target, val)
+            else:  # not recovered in time: hold this accuracy from here, in small steps
+                target, rate = val, lc.rate
+            base_sparsity = s
+            s = min(lc.max_sparsity, 1 - (1 - base_sparsity) * (1 - rate))
     except TaskCancelled:
         pass
     return Ladder(rungs, steps, time.process_time() - cpu)

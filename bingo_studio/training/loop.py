@@ -151,7 +151,7 @@ def train(
     if run.status == "complete" and grows_ladder(cfg, masks, init_state):
         from bingo_studio.training.ladder import grow_ladder  # (pruning imports this module)
 
-        run.ladder = grow_ladder(run, cfg, dataset, state)
+        run.ladder = grow_ladder(run, cfg, dataset, state, opt.state_dict())
     run.train_seconds = time.perf_counter() - start
     run.finish_metrics()
     return run
