@@ -72,11 +72,12 @@ def test_slider_prune_and_export_name_the_same_network(ladder_run):
     from bingo_studio.firmware.cli import firmware_model_for_run
 
     plan = plan_for(ladder_run, "bingo")
-    floor = plan.dense_val_accuracy - 0.07
+    # a floor whose point is a recovered rung of the ladder (weights of its own, not the dense ones masked)
+    floor = next(a for a in plan.curve().val_accuracy.tolist() if plan.lookup(a)["rung"] > 0)
     n = plan.lookup(floor)["pruned_weights"]
     expected = plan.apply(n).state_dict()
     result = prune_run(ladder_run, "bingo", floor)
-    assert result.n_pruned == n and result.own_weights  # at this floor the point is a recovered rung
+    assert result.n_pruned == n and result.own_weights
     assert all(torch.equal(expected[k], result.model.state_dict()[k]) for k in expected)
     saved = json.loads((ladder_run.path / "prune.json").read_text())
     assert saved["pruned_weights"] == n and saved["test_accuracy"] == result.test_accuracy
@@ -110,3 +111,15 @@ def test_a_damaged_ladder_file_is_refused_with_a_message(ladder_run, tmp_path):
     torch.save(data, path / "ladder.pt")
     with pytest.raises(UserError, match="ladder.pt does not fit"):
         load_run(path)
+
+
+def test_the_significance_shown_is_measured_from_the_first_epoch(digits):
+    from bingo_studio.training import TaskState
+
+    reports = []
+    cfg = RunConfig(train=TrainConfig(epochs=4, seed=0), ladder=LadderConfig(recovery=0.0))
+    train(cfg, digits, TaskState(lambda p: reports.append(p) if p.significance is not None else None))
+    first = reports[0]
+    assert first.epoch == 1
+    for name, values in first.significance.items():  # a spread of measured values in every layer
+        assert np.isfinite(values).all() and float(np.std(values)) > 0.1, name
