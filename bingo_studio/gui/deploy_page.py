@@ -60,8 +60,8 @@ def export_firmware(run, method: str, floor: float, board: str, out_dir: Path, o
 
     result = prune_run(run, method, floor, save=run.path is not None)
     meta = {"dataset": run.config.dataset.name, "test_accuracy": round(result.test_accuracy, 4)}
-    fmodel = FirmwareModel.from_torch(
-        run.model, run.get_dataset(), result.masks, meta=meta, name=run.config.dataset.name
+    fmodel = FirmwareModel.from_torch(  # the pruned network itself: a ladder point has weights of its own
+        result.model, run.get_dataset(), result.masks, meta=meta, name=run.config.dataset.name
     )
     ex = export(fmodel, out_dir, board)
     qmodel = quantize(fmodel, ex.fmt)
