@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -42,6 +43,7 @@ LAYER_COLORS = (  # matplotlib's tab10: ten colours told apart easily
     "#17becf",
 )
 HIST_BINS = 40
+ZERO_SIGNIFICANCE = -11.9  # the train-time estimator's log10 scale puts weights at zero at -12
 SIG_TITLE = "Significance of the weights, per layer"
 
 
@@ -90,6 +92,10 @@ class TrainPage(QWidget):
         self.searches.setRange(0, 64)
         self.searches.setValue(scoring.searches_per_step)
         self.searches.setToolTip(terms.LOTTERY + "\nThis is how many groups are tried each time (0 = none).")
+        self.estimator = QComboBox()
+        self.estimator.addItem("train-time (default)", "train-time")
+        self.estimator.addItem("the paper's score, as written", "paper")
+        self.estimator.setToolTip(terms.ESTIMATOR)
 
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Train the model, scoring every weight with BINGO (Ctrl+T)")
@@ -109,6 +115,7 @@ class TrainPage(QWidget):
         lbl = QLabel("BINGO searches per step:")
         lbl.setToolTip(self.searches.toolTip())
         form.addRow(lbl, self.searches)
+        form.addRow("Significance:", self.estimator)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.cancel_button)
@@ -123,7 +130,9 @@ class TrainPage(QWidget):
         self.loss_plot = make_plot("Loss per epoch", "loss", "epoch")
         self.acc_plot = make_plot("Accuracy per epoch", "accuracy", "epoch", legend=(-10, -10))
         self.acc_plot.setYRange(0, 1)
-        self.sig_plot = make_plot(SIG_TITLE, "share of weights", "significance (higher = more important)")
+        self.sig_plot = make_plot(
+            SIG_TITLE, "share of weights", "significance (higher = more important; see the tooltip)"
+        )
         self.sig_plot.setToolTip(terms.SIGNIFICANCE)
         self.loss_curve = self.loss_plot.plot(
             [], [], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=5, name="training loss"
@@ -166,7 +175,7 @@ class TrainPage(QWidget):
 
     def run_config(self) -> RunConfig:
         cfg = self.studio.config
-        scoring = ScoringConfig(searches_per_step=self.searches.value())
+        scoring = ScoringConfig(estimator=self.estimator.currentData(), searches_per_step=self.searches.value())
         return RunConfig(dataset=cfg.dataset, model=cfg.model, train=self.train_config(), scoring=scoring)
 
     # -- training ----------------------------------------------------------------------------------
@@ -298,13 +307,12 @@ class TrainPage(QWidget):
         self._plot_history()
 
     def show_significance(self, significance: dict[str, np.ndarray]) -> None:
-        """One step histogram a layer, as the share of that layer's weights in each bin. The bins span
-        the 1st..99th percentile of all scores (outliers go to the end bins): scores of some
-        estimators are heavy-tailed and would otherwise fill a single bin."""
+        """One step histogram a layer, as the share of that layer's weights in each bin, over the whole
+        range of the measured values (none clipped into an end bin); weights at exactly zero (-12 on the
+        train-time scale) are left out."""
         values = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in significance.values()])
-        lo, hi = np.percentile(values, [1, 99])
-        if hi - lo <= 1e-12 * max(1.0, abs(hi)):
-            lo, hi = float(values.min()), float(values.max())
+        values = values[np.isfinite(values) & (values > ZERO_SIGNIFICANCE)]
+        lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
         flat = hi - lo <= 1e-12 * max(1.0, abs(hi))
         self.sig_plot.setTitle(
             SIG_TITLE + (" - not measured yet, all equal so far" if flat else ""), color="#222", size="10pt"
@@ -313,8 +321,7 @@ class TrainPage(QWidget):
             lo, hi = lo - 0.5, hi + 0.5
         edges = np.linspace(lo, hi, HIST_BINS + 1)
         for i, (name, v) in enumerate(significance.items()):
-            clipped = np.clip(np.asarray(v, dtype=np.float64).ravel(), lo, hi)
-            counts, _ = np.histogram(clipped, bins=edges)
+            counts, _ = np.histogram(np.asarray(v, dtype=np.float64).ravel(), bins=edges)
             share = counts / max(1, counts.sum())
             item = self.hist_items.get(name)
             if item is None:
@@ -340,6 +347,7 @@ class TrainPage(QWidget):
             "batch": self.batch.value(),
             "lr": self.lr.value(),
             "searches": self.searches.value(),
+            "estimator": self.estimator.currentData(),
         }
 
     def restore(self, s: dict) -> None:
@@ -347,3 +355,5 @@ class TrainPage(QWidget):
         self.batch.setValue(int(s.get("batch", self.batch.value())))
         self.lr.setValue(float(s.get("lr", self.lr.value())))
         self.searches.setValue(int(s.get("searches", self.searches.value())))
+        i = self.estimator.findData(s.get("estimator", "train-time"))
+        self.estimator.setCurrentIndex(max(i, 0))
