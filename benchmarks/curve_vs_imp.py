@@ -16,8 +16,10 @@ needed to know where that floor is, the failing one included). Medians over the 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -102,7 +104,16 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--plot", help="write the plot of weights kept against floor here (PNG)")
+    ap.add_argument("--json", help="also write every seed's numbers here (to merge runs made in parallel)")
+    ap.add_argument("--merge", nargs="+", help="print the table and plot from --json files instead of running")
     a = ap.parse_args()
+    if a.merge:
+        results: dict = {}
+        for path in a.merge:
+            for name, per_seed in json.loads(Path(path).read_text()).items():
+                results.setdefault(name, []).extend(per_seed)
+        report(results, a.plot)
+        return
     torch.set_num_threads(1)
     names = a.datasets + (["fashion-mnist"] if a.full else [])
     print(f"torch {torch.__version__}, 1 thread; {a.epochs} epochs; seeds {a.seeds}; medians over seeds", flush=True)
@@ -117,6 +128,12 @@ def main() -> None:
             print(f"  {name} seed {seed}: dense val {s['dense_val']:.2%}, {s['rungs']} rungs, "
                   f"train {s['train_cpu']:.1f} CPU s (plain {s['plain_cpu']:.1f})", flush=True)
         results[name] = per_seed
+    if a.json:
+        Path(a.json).write_text(json.dumps(results))
+    report(results, a.plot)
+
+
+def report(results: dict, plot_path: str | None) -> None:
     med = statistics.median
     print()
     print("| dataset | floor (dense val -) | kept: default | IMP | one-shot | default/IMP | test: default | IMP | "
@@ -136,8 +153,8 @@ def main() -> None:
     for name, per_seed in results.items():
         ratio = med([s["train_cpu"] / s["plain_cpu"] for s in per_seed])
         print(f"{name}: default training costs {ratio:.2f}x a plain training run of the same epochs (CPU, median)")
-    if a.plot:
-        plot(rows, a.plot)
+    if plot_path:
+        plot(rows, plot_path)
 
 
 def plot(rows, path: str) -> None:
