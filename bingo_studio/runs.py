@@ -80,7 +80,20 @@ class Run:
             "estimator": self.config.scoring.estimator,
             "epochs_done": len(self.history),
             **self.metrics,
+            **self._ladder_summary(),
         }
+
+    def _ladder_summary(self) -> dict:
+        """The ladder's rungs and the lottery-ticket searches' check of the estimates that cut them."""
+        out = {}
+        check = getattr(self.scorer, "check", None)
+        if check is not None and check():
+            out["estimator_check"] = {k: round(v, 3) for k, v in check().items()}
+        if self.ladder is not None and self.ladder.rungs:
+            total = sum(m.weight.numel() for m in self.layers.values())
+            out["ladder"] = [{"kept_weights": total - r.pruned, "val_accuracy": r.val_accuracy, "cut_by": r.candidate}
+                             for r in self.ladder.rungs]
+        return out
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

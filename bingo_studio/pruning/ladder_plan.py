@@ -109,8 +109,17 @@ class LadderPlan:
                 counts_out.append(n)
                 accs_out.append(a)
                 best = a
+        if 0 not in self._sources:  # the dense network stays the curve's first point even when a rung beats it
+            self._sources[0] = Source(0, 0, next(iter(plans)) if len(plans) > 1 else "")
+            counts_out.append(0)
+            accs_out.append(self.dense_val_accuracy)
         self._curve = Curve(np.array(counts_out[::-1], dtype=np.int64), np.array(accs_out[::-1]), self.total)
         return self._curve
+
+    def _index_for(self, min_accuracy: float) -> int:
+        """The sparsest curve point at or above the floor (-1: none)."""
+        ok = np.nonzero(self.curve().val_accuracy >= min_accuracy - 1e-9)[0]
+        return int(ok[-1]) if len(ok) else -1
 
     # the PruningPlan interface
     def masks_for(self, n_pruned: int) -> dict[str, torch.Tensor]:
@@ -121,22 +130,21 @@ class LadderPlan:
 
     def lookup(self, min_accuracy: float) -> dict:
         c = self.curve()
-        i = max(c.last_ok_index(min_accuracy), 0)
-        n = int(c.counts[i])
+        i = self._index_for(min_accuracy)
+        n = int(c.counts[max(i, 0)])
         src = self._sources[n]
         return {
             "sparsity": n / self.total,
             "pruned_weights": n,
             "kept_weights": self.total - n,
-            "val_accuracy": float(c.val_accuracy[i]),
-            "floor_met": c.last_ok_index(min_accuracy) >= 0,
+            "val_accuracy": float(c.val_accuracy[max(i, 0)]),
+            "floor_met": i >= 0,
             "rung": src.rung,
         }
 
     def count_for_floor(self, min_accuracy: float) -> tuple[int, bool]:
-        c = self.curve()
-        i = c.last_ok_index(min_accuracy)
-        return (int(c.counts[max(i, 0)]), i >= 0)
+        i = self._index_for(min_accuracy)
+        return int(self.curve().counts[max(i, 0)]), i >= 0
 
     def apply(self, n_pruned: int) -> nn.Module:
         pruned = copy.deepcopy(self._template)
