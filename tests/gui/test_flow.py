@@ -8,8 +8,8 @@ import numpy as np
 from gui_waits import LONG, wait_plan
 from PySide6.QtCore import Qt
 
+from bingo_studio.firmware.cli import firmware_model_for_run
 from bingo_studio.firmware.quantize import quantize, reference_predict
-from bingo_studio.firmware.spec import FirmwareModel
 from bingo_studio.gui.device_test import host_inputs
 from bingo_studio.runs import load_tensors
 
@@ -56,7 +56,7 @@ def test_digits_to_simulated_uno(qtbot, window):
     assert shown[0]["model_flash"] < shown[3]["model_flash"]
     assert shown[4]["pruned_weights"] == 0 and not shown[4]["floor_met"]  # above every network's accuracy
     assert "below this minimum" in w.prune_page.values["pruned"].text()
-    assert w.prune_page.spin.value() == (dense + 5) / 10
+    assert w.prune_page.spin.value() == top / 10
     assert w.prune_page.fit_view.verdicts() == shown[3]["fits"] == {"uno": True, "esp32": True, "pico": True}
     w.prune_page.spin.setValue(round(100 * (plan.dense_val_accuracy - 0.03), 1))
     floor = st.floor
@@ -70,7 +70,8 @@ def test_digits_to_simulated_uno(qtbot, window):
     assert "Flash:" in w.deploy_page.log.toPlainText()  # PlatformIO's own size report, streamed
     mask = load_tensors(st.run.path / "mask.pt")
     ds = st.dataset
-    fm = FirmwareModel.from_torch(st.run.model, ds, mask)
+    fm = firmware_model_for_run(st.run.path)  # the slider's network: its mask and (a ladder rung) its own weights
+    assert all((layer.mask == mask[layer.name].numpy()).all() for layer in fm.layers)
     n_pruned, _ = plan.count_for_floor(floor)
     assert fm.n_weights - fm.n_kept == n_pruned
 
