@@ -3,8 +3,10 @@
 Each rung removes ``rate`` of the surviving weights (as IMP's rounds do, but without rewinding or
 retraining from scratch): the significance BINGO gathered decides what goes, the estimates are
 tried on validation and the one that loses least is kept (a search over structured subsets), the
-survivors then recover for a few steps with the pruned weights held at zero, and the recovered
-network is stored with its mask. The first rung starts at the sparsest level one-shot pruning of
+survivors then recover with the pruned weights held at zero, in chunks of half an epoch until
+validation is back within ``start_drop`` of the target (at most an epoch), and the recovered network
+is stored with its mask. A rung that recovered at once lets the next remove more (up to MAX_RATE);
+one that did not sets a lower target, held from there in small steps. The first rung starts at the sparsest level one-shot pruning of
 the dense network reaches at almost no loss, so the recovery steps are spent where they pay.
 The steps of all rungs together are ``recovery`` x the run's own steps (LadderConfig).
 """
@@ -216,7 +218,6 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
             steps += 1
         model.eval()
 
-    base_sparsity = 0.0
     try:
         while steps < budget:
             state.check()
@@ -242,8 +243,7 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
                 target = min(target, val)
             else:  # not recovered in time: hold this accuracy from here, in small steps
                 target, rate = val, lc.rate
-            base_sparsity = s
-            s = min(lc.max_sparsity, 1 - (1 - base_sparsity) * (1 - rate))
+            s = min(lc.max_sparsity, 1 - (1 - s) * (1 - rate))
     except TaskCancelled:
         pass
     return Ladder(rungs, steps, time.process_time() - cpu)
