@@ -107,6 +107,10 @@ def cmd_info(a: argparse.Namespace) -> int:
     print(f"  dataset {info['dataset']}, model {info['model']} {info['widths']}, estimator {info['estimator']}")
     print(f"  epochs {info['epochs_done']}, training {info.get('train_seconds', 0):.1f} s")
     print(f"  dense accuracy: validation {info['dense_val_accuracy']:.2%}, test {info['dense_test_accuracy']:.2%}")
+    if info.get("ladder"):
+        lad = info["ladder"]
+        print(f"  ladder: {len(lad)} recovered networks, {lad[0]['kept_weights']:,} to {lad[-1]['kept_weights']:,} "
+              f"weights kept; searches' check (rank correlation): {info.get('estimator_check', {})}")
     if pruned:
         print(f"  pruned ({pruned['method']}): {pruned['sparsity']:.1%} of {pruned['total_weights']} weights,"
               f" test accuracy {pruned['test_accuracy']:.2%} at floor {pruned['min_accuracy']:.2%}")

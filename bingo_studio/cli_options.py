@@ -61,7 +61,8 @@ def _value_type(hint) -> Callable[[str], object]:
 
 # A section's fields whose value the CLI takes from another flag when not given.
 _FOLLOWS = {("scoring", "seed"): ("train", "seed")}
-_GROUPS = {"dataset": "data", "model": "model", "train": "training", "scoring": "BINGO scoring"}
+_GROUPS = {"dataset": "data", "model": "model", "train": "training", "scoring": "BINGO scoring",
+           "ladder": "pruning during training (the ladder of deployable networks)"}
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:

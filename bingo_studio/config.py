@@ -71,7 +71,29 @@ class ScoringConfig:
             raise ValueError("searches_per_step >= 0, every >= 1 and eval_batch >= 1 are required")
 
 
-SECTIONS = {"dataset": DatasetConfig, "model": ModelConfig, "train": TrainConfig, "scoring": ScoringConfig}
+
+
+@dataclass
+class LadderConfig:
+    """The curve of deployable networks grown after the dense epochs of the one run (training/ladder.py)."""
+
+    recovery: float = opt(0.4, "training steps spent recovering along the whole ladder of pruned networks, as a "
+                               "share of the run's (0: no ladder, one-shot pruning only)", flag="--ladder-recovery")
+    rate: float = opt(0.2, "share of the surviving weights each rung of the ladder removes", flag="--ladder-rate")
+    max_sparsity: float = opt(0.998, "the ladder stops at this share of weights pruned...",
+                              flag="--ladder-max-sparsity")
+    max_drop: float = opt(0.10, "...or when a rung's validation accuracy is this far under the dense network's",
+                          flag="--ladder-max-drop")
+    start_drop: float = opt(0.005, "the first rung: the sparsest one-shot prune losing at most this much accuracy",
+                            flag="--ladder-start-drop")
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.recovery <= 10.0 or not 0.0 < self.rate < 1.0 or not 0.0 < self.max_sparsity < 1.0:
+            raise ValueError("ladder recovery must be in [0, 10], rate and max_sparsity in (0, 1)")
+
+
+SECTIONS = {"dataset": DatasetConfig, "model": ModelConfig, "train": TrainConfig, "scoring": ScoringConfig,
+            "ladder": LadderConfig}
 
 
 @dataclass
@@ -80,6 +102,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    ladder: LadderConfig = field(default_factory=LadderConfig)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,7 +113,10 @@ class RunConfig:
             known = {f.name for f in fields(kind)}
             return kind(**{k: v for k, v in (values or {}).items() if k in known})
 
-        return cls(**{name: build(kind, d.get(name)) for name, kind in SECTIONS.items()})
+        values = {name: build(kind, d.get(name)) for name, kind in SECTIONS.items() if name != "ladder"}
+        # runs saved before the ladder existed: no ladder was grown (their one-shot curve is used)
+        ladder = build(LadderConfig, d["ladder"]) if "ladder" in d else LadderConfig(recovery=0.0)
+        return cls(**values, ladder=ladder)
 
     def digest(self) -> str:
         """Short hash naming these settings, so the same settings find the same run."""

@@ -45,6 +45,7 @@ class Run:
     masks: dict[str, torch.Tensor] | None = None  # fixed masks the run was trained under, if any
     path: Path | None = None
     extra: dict = field(default_factory=dict)  # saved JSON-able results of later steps (pruning...)
+    ladder: object | None = None  # training.ladder.Ladder: the deployable networks grown after training
 
     def get_dataset(self) -> Dataset:
         if self.dataset is None:
@@ -79,7 +80,20 @@ class Run:
             "estimator": self.config.scoring.estimator,
             "epochs_done": len(self.history),
             **self.metrics,
+            **self._ladder_summary(),
         }
+
+    def _ladder_summary(self) -> dict:
+        """The ladder's rungs and the lottery-ticket searches' check of the estimates that cut them."""
+        out = {}
+        check = getattr(self.scorer, "check", None)
+        if check is not None and check():
+            out["estimator_check"] = {k: round(v, 3) for k, v in check().items()}
+        if self.ladder is not None and self.ladder.rungs:
+            total = sum(m.weight.numel() for m in self.layers.values())
+            out["ladder"] = [{"kept_weights": total - r.pruned, "val_accuracy": r.val_accuracy, "cut_by": r.candidate}
+                             for r in self.ladder.rungs]
+        return out
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -131,6 +145,10 @@ def save_run(run: Run, path: str | Path) -> Path:
     save_tensors(path / "scores.pt", run.scorer.state_dict())
     if run.masks is not None:
         save_tensors(path / "train_masks.pt", run.masks)
+    if run.ladder is not None:
+        save_tensors(path / "ladder.pt", run.ladder.to_tensors())
+    elif (path / "ladder.pt").exists():  # a new training in an old folder: its ladder belonged to other weights
+        (path / "ladder.pt").unlink()
     write_json(path / "run.json", {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -175,8 +193,13 @@ def load_run(path: str | Path) -> Run:
         raise UserError(f"{path} holds weights or scores that do not match its settings ({e})") from None
     model.eval()
     masks = load_tensors(path / "train_masks.pt") if (path / "train_masks.pt").exists() else None
+    ladder = None
+    if (path / "ladder.pt").exists():  # runs saved before the ladder have none: their one-shot curve is used
+        from bingo_studio.training.ladder import Ladder
+
+        ladder = Ladder.from_tensors(load_tensors(path / "ladder.pt"), model)
     return Run(
         config=cfg, model=model, initial_state=initial, scorer=scorer, history=meta.get("history", []),
         status=meta.get("status", "unknown"), train_seconds=meta.get("train_seconds", 0.0),
-        metrics=meta.get("metrics", {}), masks=masks, path=path, extra=meta.get("extra", {}),
+        metrics=meta.get("metrics", {}), masks=masks, path=path, extra=meta.get("extra", {}), ladder=ladder,
     )

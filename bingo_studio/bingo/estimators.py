@@ -179,10 +179,12 @@ class TrainTimeScorer(Scorer):
     CANDIDATES = ("magnitude-taylor", "obd", "taylor", "magnitude")  # "bingo" chooses among these
     gradient_from = 0.5  # share of training after which gradient statistics are collected
     gradient_every = 2
-    # the searches check the gradient estimates where they are gathered, at half the configured
-    # cadence: measured, this keeps the estimator within 1.5x plain training (benchmarks/bingo_overhead.py)
+    early_stride = 4  # before gradient_from, only the shown significance is updated, every 4th gathering step
+    recent_decay = 0.9
+    # the searches check the gradient estimates where they are gathered, at a quarter of the configured
+    # cadence: measured, this leaves the ladder its share of 1.5x plain training (benchmarks/curve_vs_imp.py)
     search_from = 0.5
-    search_stride = 2
+    search_stride = 4
 
     def __init__(self, layers, init_weights, cfg, primary: str = "magnitude-taylor", select: bool = True):
         super().__init__(layers, init_weights, cfg)
@@ -192,6 +194,7 @@ class TrainTimeScorer(Scorer):
         self.grad_sq = torch.zeros(self.n_weights)
         self.taylor_abs = torch.zeros(self.n_weights)
         self.grad_steps = torch.zeros(1)
+        self.taylor_recent = torch.zeros(self.n_weights)
         self.sum_change = torch.zeros(self.n_weights)
         # per search: the measured relative loss change and each candidate's summed prediction
         self.check_measured = torch.zeros(0)
@@ -202,15 +205,21 @@ class TrainTimeScorer(Scorer):
 
     def on_gradients(self, step: int, total_steps: int) -> None:
         # every other step is enough for a mean and halves the (small) cost
-        if step < int(self.gradient_from * total_steps) or step % self.gradient_every:
+        early = step < int(self.gradient_from * total_steps)
+        if step % (self.gradient_every * (self.early_stride if early else 1)):
             return
         if any(m.weight.grad is None for m in self.layers.values()):
             return
         g = self._flat("grad")
         w = self._flat("data")
+        taylor = (g * w).abs()
+        # a running mean from the first steps on, so the significance shown is measured from epoch 1
+        self.taylor_recent.mul_(self.recent_decay).add_(taylor, alpha=1 - self.recent_decay)
+        if early:
+            return
         self.grad_sum += g
         self.grad_sq += g * g
-        self.taylor_abs += (g * w).abs()
+        self.taylor_abs += taylor
         self.grad_steps += 1
 
     def on_search(self, result: SearchResult) -> None:
@@ -271,6 +280,12 @@ class TrainTimeScorer(Scorer):
     def flat_importance(self, order: str = "intent") -> torch.Tensor:
         imp = self.candidates(include_search=self.primary == "search")[self.primary]
         return -imp if order == "literal" else imp
+
+    def flat_significance(self) -> torch.Tensor:
+        """What drives pruning, shown from the first epoch: log10 of |w| * sqrt(running mean |g*w|) (the
+        magnitude-taylor estimate); one unit up = 10x more important. Weights at zero show as -12."""
+        w = self._flat("data").abs()
+        return torch.log10((w * self.taylor_recent.sqrt()).clamp(min=1e-12))
 
 
 ESTIMATORS: dict[str, tuple[str, Callable[..., Scorer]]] = {

@@ -6,10 +6,12 @@ PruningPlan the Prune step already traced, so the curve is not computed again.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 
+from bingo_studio.errors import UserError
 from bingo_studio.firmware.project import ExportResult, export
 from bingo_studio.firmware.spec import FirmwareModel
 
@@ -30,6 +32,7 @@ def firmware_model_for_run(run, min_accuracy: float | None = None, method: str =
     from bingo_studio.runs import load_tensors
 
     run = _load(run)
+    model = run.model
     meta: dict = {"dataset": run.config.dataset.name, "pruned": True}
     if run.path is not None:
         meta["run"] = str(Path(run.path).resolve())
@@ -37,14 +40,24 @@ def firmware_model_for_run(run, min_accuracy: float | None = None, method: str =
         from bingo_studio.pruning.methods import prune_run
 
         result = prune_run(run, method, min_accuracy, plan=plan)
-        masks, meta["test_accuracy"] = result.masks, round(result.test_accuracy, 4)
+        # the pruned network itself: a ladder point has weights of its own
+        masks, meta["test_accuracy"], model = result.masks, round(result.test_accuracy, 4), result.model
     elif run.path is not None and (run.path / "mask.pt").exists():
+        from bingo_studio.pruning.methods import PRUNED_WEIGHTS
+
         masks = load_tensors(run.path / "mask.pt")
-        meta["test_accuracy"] = run.extra.get("prune", {}).get("test_accuracy")
+        saved = run.extra.get("prune", {}).get("test_accuracy")
+        meta["test_accuracy"] = None if saved is None else round(saved, 4)  # as when pruned just now
+        if (run.path / PRUNED_WEIGHTS).exists():  # a ladder rung: the weights of the network the slider showed
+            model = copy.deepcopy(run.model)
+            try:
+                model.load_state_dict(load_tensors(run.path / PRUNED_WEIGHTS))
+            except (RuntimeError, KeyError) as e:
+                raise UserError(f"{run.path / PRUNED_WEIGHTS} does not fit the run's model ({e})") from None
     else:
         meta["pruned"] = False
         masks = {name: np.ones(tuple(layer.weight.shape), dtype=bool) for name, layer in run.layers.items()}
-    return FirmwareModel.from_torch(run.model, run.get_dataset(), masks, meta=meta, name=run.config.dataset.name)
+    return FirmwareModel.from_torch(model, run.get_dataset(), masks, meta=meta, name=run.config.dataset.name)
 
 
 def export_run(run, board: str, out: str | Path, min_accuracy: float | None = None, fmt: str = "int8",

@@ -1,9 +1,16 @@
 """Plain-word explanations of BINGO terms, shown as tooltips for people new to pruning."""
 
 SIGNIFICANCE = (
-    "Significance: how much the network's accuracy changed when BINGO briefly reset a weight to its "
-    "starting value during training. Higher means the weight matters more; the least significant "
-    "weights are removed first."
+    "Significance: how much a weight matters, measured while training. With the default (train-time) "
+    "estimate the axis is a power of ten: the weight's size times how much the loss reacts to it, on a "
+    "log10 scale, so one step to the right means 10x more important (-3 is 10x more than -4). With the "
+    "paper's score it is how much accuracy changed when BINGO briefly reset the weight. The least "
+    "significant weights are removed first."
+)
+ESTIMATOR = (
+    "How significance is measured. train-time (default): from the gradients training computes anyway, "
+    "checked by BINGO's random resets; it prunes far more. The paper's score: the change in accuracy "
+    "when random groups of weights are reset, exactly as the paper writes it."
 )
 PRUNING = (
     "Pruning removes weights (connections) the network hardly uses, so the model gets smaller and "

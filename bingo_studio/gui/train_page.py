@@ -48,6 +48,7 @@ ESTIMATORS = (  # (shown, ScoringConfig.estimator): the estimators a user choose
     ("train-time (default)", "train-time"),
     ("paper (the formula as written)", "paper"),
 )
+ZERO_SIGNIFICANCE = -11.9  # the train-time estimator's log10 scale puts weights at zero at -12
 SIG_TITLE = "Significance of the weights, per layer"
 
 
@@ -140,7 +141,9 @@ class TrainPage(QWidget):
         self.acc_plot = make_plot("Accuracy per epoch", "accuracy", "epoch", legend=(-10, -10))
         self.acc_plot.setToolTip(terms.ACCURACY_PLOT)
         self.acc_plot.setYRange(0, 1)
-        self.sig_plot = make_plot(SIG_TITLE, "share of weights", "significance (higher = more important)")
+        self.sig_plot = make_plot(
+            SIG_TITLE, "share of weights", "significance (higher = more important; see the tooltip)"
+        )
         self.sig_plot.setToolTip(terms.SIGNIFICANCE)
         self.loss_curve = self.loss_plot.plot(
             [], [], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=5, name="training loss"
@@ -319,13 +322,12 @@ class TrainPage(QWidget):
         self._plot_history()
 
     def show_significance(self, significance: dict[str, np.ndarray]) -> None:
-        """One step histogram a layer, as the share of that layer's weights in each bin. The bins span
-        the 1st..99th percentile of all scores (outliers go to the end bins): scores of some
-        estimators are heavy-tailed and would otherwise fill a single bin."""
+        """One step histogram a layer, as the share of that layer's weights in each bin, over the whole
+        range of the measured values (none clipped into an end bin); weights at exactly zero (-12 on the
+        train-time scale) are left out."""
         values = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in significance.values()])
-        lo, hi = np.percentile(values, [1, 99])
-        if hi - lo <= 1e-12 * max(1.0, abs(hi)):
-            lo, hi = float(values.min()), float(values.max())
+        values = values[np.isfinite(values) & (values > ZERO_SIGNIFICANCE)]
+        lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
         flat = hi - lo <= 1e-12 * max(1.0, abs(hi))
         self.sig_plot.setTitle(
             SIG_TITLE + (" - not measured yet, all equal so far" if flat else ""), color="#222", size="10pt"
@@ -334,8 +336,7 @@ class TrainPage(QWidget):
             lo, hi = lo - 0.5, hi + 0.5
         edges = np.linspace(lo, hi, HIST_BINS + 1)
         for i, (name, v) in enumerate(significance.items()):
-            clipped = np.clip(np.asarray(v, dtype=np.float64).ravel(), lo, hi)
-            counts, _ = np.histogram(clipped, bins=edges)
+            counts, _ = np.histogram(np.asarray(v, dtype=np.float64).ravel(), bins=edges)
             share = counts / max(1, counts.sum())
             item = self.hist_items.get(name)
             if item is None:

@@ -62,6 +62,8 @@ class PruneResult:
     masks: dict[str, torch.Tensor] = field(repr=False)
     size: dict = field(default_factory=dict)
     floor_met: bool = True  # False when even the dense model is under the floor
+    model: nn.Module | None = field(default=None, repr=False)  # the pruned network itself, what deploys
+    own_weights: bool = False  # its weights are not the run's final ones masked (a ladder rung)
 
     @property
     def sparsity(self) -> float:
@@ -206,6 +208,7 @@ class PruningPlan:
             masks=masks,
             size=size_report(self.model, self.dataset, masks),
             floor_met=floor_met,
+            model=pruned,
         )
 
     def apply(self, n_pruned: int) -> nn.Module:

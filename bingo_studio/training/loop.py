@@ -93,6 +93,8 @@ def train(
     # an estimator may search only late in training and less often than the settings (its own cost budget)
     search_from = int(max(sc.start_fraction, scorer.search_from) * total)
     search_every = sc.every * scorer.search_stride
+    ladder = grows_ladder(cfg, masks, init_state)
+    share = 1.0 / (1.0 + cfg.ladder.recovery) if ladder else 1.0  # of the progress bar: the rest is the ladder's
     run = Run(config=cfg, model=model, initial_state=initial, scorer=scorer, dataset=dataset)
     run.masks = masks
     shuffle = torch.Generator().manual_seed(tc.seed)
@@ -122,7 +124,7 @@ def train(
                 if b % max(1, steps_per_epoch // 10) == 0:
                     elapsed = time.perf_counter() - start
                     state.report(Progress(
-                        "train", step / total, f"epoch {epoch}/{tc.epochs}", epoch, tc.epochs, step, total,
+                        "train", share * step / total, f"epoch {epoch}/{tc.epochs}", epoch, tc.epochs, step, total,
                         loss.item(), elapsed=elapsed, eta=elapsed / step * (total - step),
                     ))
             model.eval()
@@ -137,7 +139,7 @@ def train(
             run.status = "complete" if epoch == tc.epochs else f"training (epoch {epoch} of {tc.epochs})"
             elapsed = time.perf_counter() - start
             state.report(Progress(
-                "train", step / total, f"epoch {epoch}/{tc.epochs} done", epoch, tc.epochs, step, total,
+                "train", share * step / total, f"epoch {epoch}/{tc.epochs} done", epoch, tc.epochs, step, total,
                 record["loss"], record["train_accuracy"], record["val_accuracy"], elapsed,
                 elapsed / step * (total - step),
                 significance={n: t.numpy().copy() for n, t in scorer.significance().items()},
@@ -148,9 +150,20 @@ def train(
     except TaskCancelled:
         run.status = "cancelled"
     model.eval()
+    if run.status == "complete" and ladder:
+        from bingo_studio.pruning.methods.base import sub_state  # (pruning imports this module)
+        from bingo_studio.training.ladder import grow_ladder
+
+        run.ladder = grow_ladder(run, cfg, dataset, sub_state(state, share, 1.0, "ladder"), opt.state_dict())
     run.train_seconds = time.perf_counter() - start
     run.finish_metrics()
     return run
+
+
+def grows_ladder(cfg: RunConfig, masks, init_state) -> bool:
+    """The ladder follows a dense, scored training from scratch (not IMP's rounds or sparse retraining)."""
+    return (cfg.ladder.recovery > 0 and masks is None and init_state is None and cfg.scoring.estimator != "none"
+            and (cfg.model.family or "dense") == "dense")
 
 
 @torch.no_grad()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bingo_studio.config import DatasetConfig, RunConfig, ScoringConfig, TrainConfig
+from bingo_studio.config import DatasetConfig, LadderConfig, RunConfig, ScoringConfig, TrainConfig
 from bingo_studio.data import load_dataset
 from bingo_studio.training import train
 
@@ -14,6 +14,8 @@ def digits():
 
 @pytest.fixture(scope="session")
 def digits_run(digits):
-    """The default digits model, trained with the paper's BINGO estimator."""
-    cfg = RunConfig(train=TrainConfig(epochs=15, seed=0), scoring=ScoringConfig(estimator="paper", seed=0))
+    """The default digits model, trained with the paper's BINGO estimator; no ladder: these tests are
+    about the one-shot plans (the ladder's own are in test_ladder.py)."""
+    cfg = RunConfig(train=TrainConfig(epochs=15, seed=0), scoring=ScoringConfig(estimator="paper", seed=0),
+                    ladder=LadderConfig(recovery=0.0))
     return train(cfg, digits)

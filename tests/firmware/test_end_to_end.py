@@ -37,8 +37,15 @@ def test_cli_trained_uno_model_answers_the_test_set_on_the_simulated_uno(tmp_pat
     assert m, out
     ds = load_run(run).get_dataset()
     assert int(m.group(3)) == len(ds.y_test)
+    # the exported network is the slider's point of the run's ladder plan: its mask and its own weights
+    from bingo_studio.pruning.methods import plan_for
+
+    fmodel = firmware_model_for_run(run)
+    point = plan_for(load_run(run), "bingo").apply(pruned["pruned_weights"]).state_dict()
+    for layer in fmodel.layers:
+        assert (layer.weight[layer.mask] == point[f"{layer.name}.weight"].numpy()[layer.mask]).all()
     # the board's accuracy equals the host reference of the same quantised sparse model
-    host = reference_predict(quantize(firmware_model_for_run(run), "int8"), ds.x_test)
+    host = reference_predict(quantize(fmodel, "int8"), ds.x_test)
     assert int(m.group(2)) == int((host == ds.y_test).sum())
     assert int(m.group(2)) / len(ds.y_test) >= pruned["test_accuracy"] - 0.01
     assert "cycles per inference" in out

@@ -10,8 +10,8 @@ from gui_waits import LONG, wait_plan, wait_until
 from PySide6.QtCore import Qt
 
 from bingo_studio.deploy.device_test import host_inputs
+from bingo_studio.deploy.export import firmware_model_for_run
 from bingo_studio.firmware.quantize import quantize, reference_predict
-from bingo_studio.firmware.spec import FirmwareModel
 from bingo_studio.runs import load_tensors
 
 
@@ -41,7 +41,9 @@ def test_digits_to_simulated_uno(qtbot, window):
     plan = st.plan
     shown = []
     dense = math.floor(plan.dense_val_accuracy * 1000)  # slider steps are 0.1%
-    for step in (300, 500, dense - 20, dense, dense + 5):
+    # above every network on the curve (a recovered rung of the ladder may beat the dense network)
+    top = math.floor(float(plan.curve().val_accuracy.max()) * 1000) + 5
+    for step in (300, 500, dense - 20, dense, top):
         w.prune_page.slider.setValue(step)
         sel = w.prune_page.selection()
         expected = plan.lookup(step / 1000)
@@ -53,9 +55,9 @@ def test_digits_to_simulated_uno(qtbot, window):
         shown.append(sel)
     assert shown[0]["pruned_weights"] > shown[3]["pruned_weights"]  # a lower floor prunes more
     assert shown[0]["model_flash"] < shown[3]["model_flash"]
-    assert shown[4]["pruned_weights"] == 0 and not shown[4]["floor_met"]  # above the dense accuracy
+    assert shown[4]["pruned_weights"] == 0 and not shown[4]["floor_met"]  # above every network's accuracy
     assert "below this minimum" in w.prune_page.values["pruned"].text()
-    assert w.prune_page.spin.value() == (dense + 5) / 10
+    assert w.prune_page.spin.value() == top / 10
     assert w.prune_page.fit_view.verdicts() == shown[3]["fits"] == {"uno": True, "esp32": True, "pico": True}
     w.prune_page.spin.setValue(round(100 * (plan.dense_val_accuracy - 0.03), 1))
     floor = st.floor
@@ -69,7 +71,8 @@ def test_digits_to_simulated_uno(qtbot, window):
     assert "Flash:" in w.deploy_page.log.toPlainText()  # PlatformIO's own size report, streamed
     mask = load_tensors(st.run.path / "mask.pt")
     ds = st.dataset
-    fm = FirmwareModel.from_torch(st.run.model, ds, mask)
+    fm = firmware_model_for_run(st.run.path)  # the slider's network: its mask and (a ladder rung) its own weights
+    assert all((layer.mask == mask[layer.name].numpy()).all() for layer in fm.layers)
     n_pruned, _ = plan.count_for_floor(floor)
     assert fm.n_weights - fm.n_kept == n_pruned
 

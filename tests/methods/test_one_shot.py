@@ -5,6 +5,7 @@ import torch
 
 from bingo_studio.bingo.estimators import TrainTimeScorer
 from bingo_studio.errors import UserError
+from bingo_studio.pruning.ladder_plan import LadderPlan
 from bingo_studio.pruning.methods import METHODS, plan_for
 from bingo_studio.pruning.methods.select import SelectedPlan
 
@@ -34,8 +35,15 @@ def test_default_bingo_estimator_beats_the_papers_at_the_floor(default_run, pape
     assert paper.sparsity > literal.sparsity
 
 
+def one_shot_bingo(run):
+    """The default method's one-shot plan of the dense network (the ladder's rung 0)."""
+    plan = plan_for(run, "bingo")
+    assert isinstance(plan, LadderPlan)  # the default training grows a ladder; its curve starts with this plan
+    return plan.base
+
+
 def test_bingo_chooses_the_candidate_that_prunes_most_and_names_it(default_run, floor):
-    plan = plan_for(default_run, "bingo")
+    plan = one_shot_bingo(default_run)
     assert isinstance(plan, SelectedPlan) and list(plan.plans) == list(TrainTimeScorer.CANDIDATES)
     each = plan.candidate_results(floor)
     result = plan.prune(floor)
@@ -100,7 +108,7 @@ def test_default_estimator_survives_a_save_and_load(default_run, floor, tmp_path
 
 
 def test_selected_plan_lookup_and_accuracy_at_name_the_same_candidate(default_run):
-    plan = plan_for(default_run, "bingo")
+    plan = one_shot_bingo(default_run)
     assert isinstance(plan, SelectedPlan)
     dense = plan.dense_val_accuracy
     for drop in (0.0, 0.02, 0.05, 0.07, 0.15):

@@ -13,6 +13,7 @@ from bingo_studio.pruning.methods.base import MethodResult, PruningMethod, Train
 from bingo_studio.pruning.plan import PruneResult, PruningPlan
 from bingo_studio.runs import save_tensors, write_json
 
+PRUNED_WEIGHTS = "pruned_weights.pt"  # the pruned network's own weights, when they are not the run's final ones
 _MODULES = (bingo, magnitude, imp, random_ratio, finetune, gradual, psp)
 
 METHODS: dict[str, PruningMethod] = {m.name: m for mod in _MODULES for m in getattr(mod, "METHODS", ())}
@@ -33,6 +34,12 @@ def plan_for(run, method: str = "bingo", order: str = "intent", seed: int = 0) -
     its own plan with the same interface (``bingo`` choosing among candidates: SelectedPlan)."""
     m = get_method(method)
     own = m.plan(run, order, seed) if hasattr(m, "plan") else None
+    if method == "bingo" and order == "intent" and getattr(run, "ladder", None) is not None and run.ladder.rungs:
+        from bingo_studio.pruning.ladder_plan import LadderPlan
+
+        base = own or PruningPlan(run.model, m.importance(run, order=order, seed=seed), run.get_dataset(),
+                                  method=m.label(run, order), seed=seed)
+        return LadderPlan(run, base, method=f"bingo ({run.config.scoring.estimator}, ladder)")
     if own is not None:
         return own
     importance = m.importance(run, order=order, seed=seed)
@@ -42,12 +49,18 @@ def plan_for(run, method: str = "bingo", order: str = "intent", seed: int = 0) -
 
 def prune_run(run, method: str, min_accuracy: float, order: str = "intent", save: bool = True,
               plan: PruningPlan | None = None) -> PruneResult:
-    """Prune to the floor and, if the run has a folder, write mask.pt, prune.json and curve.json.
+    """Prune to the floor and, if the run has a folder, write mask.pt, prune.json and curve.json (and
+    pruned_weights.pt when the chosen network has weights of its own: a ladder rung).
     ``plan``: the method's plan on this run, already traced (the window's Prune step), reused."""
     plan = plan if plan is not None else plan_for(run, method, order)
     result = plan.prune(min_accuracy)
     if save and run.path is not None:
         save_tensors(run.path / "mask.pt", result.masks)
+        own = run.path / PRUNED_WEIGHTS
+        if result.own_weights:
+            save_tensors(own, result.model.state_dict())
+        elif own.exists():
+            own.unlink()
         write_json(run.path / "curve.json", {"method": result.method, **plan.curve().to_dict()})
         write_json(run.path / "prune.json", result.to_dict())
         run.extra["prune"] = result.to_dict()

@@ -19,7 +19,9 @@ import torch
 
 from bingo_studio.config import RunConfig
 from bingo_studio.models import build_model, prunable_layers
+from bingo_studio.pruning.masks import prune_lowest, unflatten
 from bingo_studio.pruning.methods.base import MethodResult, TrainingMethod, mask_sparsity, sub_state
+from bingo_studio.pruning.schedule import cubic
 from bingo_studio.training import Progress, TaskState, evaluate, train
 
 
@@ -60,7 +62,7 @@ class Gradual(TrainingMethod):
             t0 = started[0]
             if t0 is None or not ok or e >= end:  # under the floor: pause and let the survivors recover
                 return
-            want = self.target * (1 - (1 - (e - t0 + 1) / (end - t0)) ** 3)
+            want = cubic(e + 1, t0, end, self.target)
             # at most ``max_step`` of the survivors in one epoch: near the floor big jumps do not recover
             self._prune_to(run, masks, min(want, s + self.max_step * (1 - s)))
 
@@ -88,13 +90,9 @@ class Gradual(TrainingMethod):
         n_prune = int(round(sparsity * len(keep)))
         if n_prune <= int((~keep).sum()):
             return
-        imp[~keep] = -1.0  # already pruned: stay pruned (nested masks)
-        drop = torch.argsort(imp, stable=True)[:n_prune]
-        keep = torch.ones_like(keep)
-        keep[drop] = False
-        parts = torch.split(keep, [m.numel() for m in masks.values()])
-        for m, p in zip(masks.values(), parts):
-            m.copy_(p.reshape(m.shape))
+        new = prune_lowest(unflatten(imp, masks), masks, total_pruned=n_prune)  # nested: pruned stay pruned
+        for n, m in masks.items():
+            m.copy_(new[n])
         with torch.no_grad():
             for n, m in masks.items():
                 run.layers[n].weight.mul_(m)

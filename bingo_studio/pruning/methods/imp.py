@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from bingo_studio.pruning.masks import prune_lowest
 from bingo_studio.pruning.methods.base import (
     MethodResult,
     TrainingMethod,
@@ -26,37 +27,9 @@ from bingo_studio.training import Progress, TaskState, train
 
 
 def magnitude_prune(model, masks: dict[str, torch.Tensor], rate: float, per_layer: bool) -> dict[str, torch.Tensor]:
-    """Nested masks: remove ``rate`` of each mask's survivors, smallest |w| first."""
-    weights = {n: getattr(model, n).weight.detach().abs() for n in masks}
-    new = {n: m.clone() for n, m in masks.items()}
-    if per_layer:
-        for n, m in masks.items():
-            alive = weights[n][m]
-            k = int(round(rate * alive.numel()))
-            if k > 0:
-                cut = torch.kthvalue(alive, k).values
-                new[n] = m & (weights[n] > cut)
-                _fix_count(new[n], m, weights[n], alive.numel() - k)
-        return new
-    alive = torch.cat([weights[n][m] for n, m in masks.items()])
-    k = int(round(rate * alive.numel()))
-    if k == 0:
-        return new
-    # exact count: rank all survivors globally, drop the k smallest
-    flat_w = torch.cat([torch.where(m, weights[n], torch.inf).reshape(-1) for n, m in masks.items()])
-    drop = torch.argsort(flat_w, stable=True)[:k]
-    keep = torch.cat([m.reshape(-1) for m in masks.values()]).clone()
-    keep[drop] = False
-    parts = torch.split(keep, [m.numel() for m in masks.values()])
-    return {n: p.reshape(m.shape) for (n, m), p in zip(masks.items(), parts)}
-
-
-def _fix_count(new: torch.Tensor, old: torch.Tensor, w: torch.Tensor, want: int) -> None:
-    """Ties at the cut can drop too many; keep the largest of the old survivors exactly ``want``."""
-    flat_w = torch.where(old, w, -torch.inf).reshape(-1)
-    keep = torch.zeros_like(old).reshape(-1)
-    keep[torch.argsort(flat_w, descending=True, stable=True)[:want]] = True
-    new.copy_(keep.reshape(old.shape))
+    """Nested masks: remove ``rate`` of the survivors (of each layer's, with ``per_layer``), smallest |w| first."""
+    scores = {n: getattr(model, n).weight.detach().abs() for n in masks}
+    return prune_lowest(scores, masks, fraction=rate, per_layer=per_layer)
 
 
 @dataclass(frozen=True)
