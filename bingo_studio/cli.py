@@ -104,13 +104,18 @@ def cmd_train(a: argparse.Namespace) -> int:
     out = Path(a.out or f"runs/{cfg.dataset.name}-{cfg.digest()}")
     bar = ProgressBar()
     state = TaskState(bar)
-    # Ctrl-C asks the loop to stop between steps; the last finished epoch is already on disk
+    # Ctrl-C asks the loop to stop between steps; the last finished epoch is already on disk, and
+    # the weights of the unfinished one are never saved
     previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
     try:
         run = train(cfg, dataset, state, on_epoch=lambda r: save_run(r, out))
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
+    if run.status == "cancelled":
+        done = f"epoch {len(run.history)} of {cfg.train.epochs} is kept in {out}" if run.history else "nothing saved"
+        print(f"bingo-studio: interrupted: {done}", file=sys.stderr)
+        return 130
     save_run(run, out)
     m = run.metrics
     print(f"{run.status}: {cfg.dataset.name}, {cfg.model.preset} model {run.model.widths},"
@@ -131,12 +136,13 @@ def cmd_prune(a: argparse.Namespace) -> int:
     from bingo_studio.runs import load_run
 
     run = load_run(a.run)
+    run.ensure_metrics()
     result = prune_run(run, a.method, floor_from_args(a, run.metrics["dense_val_accuracy"]), order=a.order)
     if a.json:
         print(json.dumps(result.to_dict()))
     else:
         print_prune(result)
-        print(f"mask written to {Path(a.run) / 'mask.pt'}")
+        print(f"mask saved in {a.run} (mask.pt with run.json)")
     return 0
 
 
@@ -163,6 +169,7 @@ def cmd_info(a: argparse.Namespace) -> int:
     from bingo_studio.runs import load_run
 
     run = load_run(a.run)
+    run.ensure_metrics()
     info = run.summary()
     pruned = run.extra.get("prune")
     if pruned:
@@ -176,7 +183,8 @@ def cmd_info(a: argparse.Namespace) -> int:
     if a.json:
         print(json.dumps(info))
         return 0
-    print(f"run {a.run}: {info['status']}")
+    print(f"run {a.run}: {info['status']}" + ("" if run.status == "complete" else
+          f" (the weights of its last finished epoch, {info['epochs_done']} of {run.config.train.epochs})"))
     print(f"  dataset {info['dataset']}, model {info['model']} {info['widths']}, estimator {info['estimator']}")
     print(f"  epochs {info['epochs_done']}, training {info.get('train_seconds', 0):.1f} s")
     print(f"  dense accuracy: validation {info['dense_val_accuracy']:.2%}, test {info['dense_test_accuracy']:.2%}")
@@ -312,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"bingo-studio: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # every file is written atomically: what is on disk is consistent
+        print(f"bingo-studio: interrupted: {args.command} stopped, files on disk are as before it", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -285,7 +285,7 @@ def firmware_model_for_run(run_dir: str | Path, min_accuracy: float | None = Non
     import numpy as np
 
     from bingo_studio.firmware.spec import FirmwareModel
-    from bingo_studio.runs import load_run, load_tensors
+    from bingo_studio.runs import load_mask, load_run
 
     run = load_run(run_dir)
     dataset = run.get_dataset()
@@ -295,9 +295,8 @@ def firmware_model_for_run(run_dir: str | Path, min_accuracy: float | None = Non
 
         result = prune_run(run, method, min_accuracy)
         masks, meta["test_accuracy"] = result.masks, round(result.test_accuracy, 4)
-    elif run.path is not None and (run.path / "mask.pt").exists():
-        masks = load_tensors(run.path / "mask.pt")
-        meta["test_accuracy"] = run.extra.get("prune", {}).get("test_accuracy")
+    elif (masks := load_mask(run)) is not None:
+        meta["test_accuracy"] = run.extra["prune"].get("test_accuracy")
     else:
         print("note: the run is not pruned (bingo-studio prune, or --min-accuracy): exporting it dense",
               file=sys.stderr)

@@ -11,7 +11,7 @@ from bingo_studio.errors import UserError
 from bingo_studio.pruning.methods import bingo, finetune, gradual, imp, magnitude, psp, random_ratio
 from bingo_studio.pruning.methods.base import MethodResult, PruningMethod, TrainingMethod
 from bingo_studio.pruning.plan import PruneResult, PruningPlan
-from bingo_studio.runs import save_tensors, write_json
+from bingo_studio.runs import save_run
 
 _MODULES = (bingo, magnitude, imp, random_ratio, finetune, gradual, psp)
 
@@ -41,17 +41,26 @@ def plan_for(run, method: str = "bingo", order: str = "intent", seed: int = 0) -
 
 
 def prune_run(run, method: str, min_accuracy: float, order: str = "intent", save: bool = True) -> PruneResult:
-    """Prune to the floor and, if the run has a folder, write mask.pt, prune.json and curve.json."""
+    """Prune to the floor and, if the run has a folder, save mask.pt, prune.json and curve.json with
+    run.json in one step (a kill leaves the previous prune or this one, never a mix)."""
+    if not (0.0 <= min_accuracy <= 1.0):  # NaN included: a NaN floor would prune everything
+        raise UserError(f"the accuracy floor must be between 0 and 100%, not {min_accuracy}")
     plan = plan_for(run, method, order)
     result = plan.prune(min_accuracy)
     if save and run.path is not None:
-        save_tensors(run.path / "mask.pt", result.masks)
-        write_json(run.path / "curve.json", {"method": result.method, **plan.curve().to_dict()})
-        write_json(run.path / "prune.json", result.to_dict())
-        run.extra["prune"] = result.to_dict()
-        from bingo_studio.runs import save_run
-
-        save_run(run, run.path)
+        summary = result.to_dict()
+        files = {"mask.pt": result.masks, "curve.json": {"method": result.method, **plan.curve().to_dict()},
+                 "prune.json": summary}
+        previous = run.extra.get("prune")
+        run.extra["prune"] = summary
+        try:
+            save_run(run, run.path, files=files)
+        except BaseException:  # not saved: the run in memory keeps describing what is on disk
+            if previous is None:
+                del run.extra["prune"]
+            else:
+                run.extra["prune"] = previous
+            raise
     return result
 
 
