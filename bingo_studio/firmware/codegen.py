@@ -17,7 +17,7 @@ import numpy as np
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import size as sizes
 from bingo_studio.firmware.quantize import QLayer, QModel, quantize
-from bingo_studio.firmware.spec import FirmwareModel, safe_word
+from bingo_studio.firmware.spec import FirmwareModel, c_string, safe_word
 from bingo_studio.package_data import templates_dir
 
 TEMPLATES = templates_dir()
@@ -77,7 +77,7 @@ def _comment(q: QModel, report: sizes.SizeReport) -> str:
     lines = [
         f"model:      {q.name}",
         f"dataset:    {safe_word(m.get('dataset', '') or '-')}",
-        f"classes:    {', '.join(sizes.label_words(q.class_names))}",
+        f"classes:    {_comment_text(', '.join(sizes.label_words(q.class_names)))}",
         f"layers:     {'-'.join(map(str, widths))}, {q.activation} between layers",
         f"weights:    {report.nnz} of {report.n_weights} kept (sparsity {report.sparsity:.1%}), "
         f"{q.fmt}" + (f" with per-{q.scales} scales" if q.fmt == "int8" else ""),
@@ -98,6 +98,11 @@ def _comment(q: QModel, report: sizes.SizeReport) -> str:
             f"{layer.table_bytes} B"
         )
     return "\n".join(" * " + line for line in lines)
+
+
+def _comment_text(text: str) -> str:
+    """Text for a C comment in an ASCII file: non-ASCII as \\u escapes, no comment end inside."""
+    return text.encode("ascii", "backslashreplace").decode().replace("*/", "*\\/")
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
@@ -187,11 +192,11 @@ def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "
         + ",\n".join(descriptors)
         + "\n};\n\n"
     )
-    # one literal a label: "1\\0" "2\\0", never "1\\02" (an octal escape)
-    labels = " ".join(f'"{w}\\0"' for w in sizes.label_words(q.class_names))
-    parts.append(f'const char bingo_name[] BINGO_ROM = "{q.name}";\n')
+    # the labels' UTF-8 text, one literal a label, each ending in its NUL ("\\000": escapes are octal)
+    labels = " ".join(c_string(w + "\0") for w in sizes.label_words(q.class_names))
+    parts.append(f"const char bingo_name[] BINGO_ROM = {c_string(q.name)};\n")
     parts.append(f"const char bingo_labels[] BINGO_ROM = {labels};\n")
-    parts.append(f'const char bingo_info[] BINGO_ROM = "{sizes.info_text(q)}";\n\n')
+    parts.append(f"const char bingo_info[] BINGO_ROM = {c_string(sizes.info_text(q))};\n\n")
     parts.append((TEMPLATES / "bingo_kernel.c").read_text())
     return {"bingo_model.h": header, "bingo_model.c": "".join(parts)}
 

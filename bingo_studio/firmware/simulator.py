@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bingo_studio.errors import UserError
+from bingo_studio.firmware.spec import label_text
 from bingo_studio.package_data import resources_dir
 
 HARNESS_SOURCE = resources_dir() / "simavr" / "harness.c"
@@ -291,7 +292,7 @@ def parse_reply(line: str) -> Reply | None:
     if len(parts) >= 3 and parts[0] == "pred":
         try:
             us = int(parts[3]) if len(parts) > 3 else None
-            return Reply(line.strip(), int(parts[1]), parts[2], us)
+            return Reply(line.strip(), int(parts[1]), label_text(parts[2]), us)
         except ValueError:
             return Reply(line.strip(), error=f"malformed reply: {line.strip()}")
     if parts and parts[0] == "err":
@@ -339,7 +340,7 @@ def ask(ser, line: str, timeout: float = 10.0, pace_us: float = 0.0) -> Reply:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         raw = ser.readline()
-        reply = parse_reply(raw.decode("ascii", "replace")) if raw else None
+        reply = parse_reply(raw.decode("utf-8", "replace")) if raw else None  # labels are UTF-8
         if reply is not None:
             return reply
     raise TimeoutError(f"no answer from the board within {timeout:.0f} s")
