@@ -64,6 +64,9 @@ class FirmwareModel:
         for layer in self.layers:
             if layer.kind not in KINDS:
                 raise UserError(f"layer {layer.name} is of kind '{layer.kind}'; the firmware supports {KINDS}")
+            if not (np.all(np.isfinite(layer.weight)) and np.all(np.isfinite(layer.bias))):
+                raise UserError(f"layer {layer.name} holds NaN or infinite weights: the model is damaged or "
+                                "training diverged; nothing was exported")
         for a, b in zip(self.layers[:-1], self.layers[1:]):
             if a.n_out != b.n_in:
                 raise UserError(f"layer {b.name} takes {b.n_in} inputs but {a.name} gives {a.n_out}")
