@@ -166,12 +166,13 @@ def print_prune(r) -> None:
 
 
 def cmd_info(a: argparse.Namespace) -> int:
-    from bingo_studio.runs import load_run
+    from bingo_studio.runs import load_mask, load_run
 
     run = load_run(a.run)
     run.ensure_metrics()
     info = run.summary()
     pruned = run.extra.get("prune")
+    load_mask(run)  # what export would ship: checked against the result described here
     if pruned:
         info.update(pruned)
     else:  # not pruned yet: the dense model

@@ -89,7 +89,7 @@ def commit(
             raise ValueError(f"internal: '{name}' is not a run file name")
         digest = sha256_of(data)
         old = previous.get(name)
-        if old and old.get("sha256") == digest and (folder / old["file"]).is_file():
+        if old and old.get("sha256") == digest and _intact(folder / old["file"], digest):
             manifest[name] = dict(old)  # unchanged: the file on disk is reused, never rewritten
             continue
         stem, suffix = name.rsplit(".", 1)
@@ -99,6 +99,13 @@ def commit(
     atomic_write(folder / pointer, (json.dumps({**meta, "files": manifest}, indent=2) + "\n").encode())
     collect_garbage(folder, manifest, legacy=set(manifest) | set(files) | set(previous) if legacy else set())
     return manifest
+
+
+def _intact(path: Path, digest: str) -> bool:
+    try:
+        return sha256_of(path.read_bytes()) == digest
+    except OSError:
+        return False
 
 
 def collect_garbage(folder: Path, manifest: Manifest, legacy: set[str] = frozenset()) -> None:

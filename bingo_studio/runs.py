@@ -338,7 +338,11 @@ def load_mask(run: Run) -> dict[str, torch.Tensor] | None:
         return None
     if "prune" not in run.extra:
         raise UserError(f"{run.path}: mask.pt has no pruning result in run.json (field 'extra.prune')")
-    return schema.masks(folder.tensors("mask.pt"), _shapes(run.layers), "mask.pt")
+    masks = schema.masks(folder.tensors("mask.pt"), _shapes(run.layers), "mask.pt")
+    kept, said = int(sum(int(m.sum()) for m in masks.values())), run.extra["prune"].get("kept_weights")
+    if said is not None and kept != said:
+        raise UserError(f"{run.path}: mask.pt keeps {kept} weights but run.json says {said} (field 'extra.prune')")
+    return masks
 
 
 def run_file(path: str | Path, name: str) -> Path | None:
