@@ -128,6 +128,8 @@ def cmd_train(a: argparse.Namespace) -> int:
 def floor_from_args(a: argparse.Namespace, dense_val: float) -> float:
     if a.min_accuracy is not None:
         return a.min_accuracy
+    if not 0.0 <= a.max_drop <= 1.0:  # NaN included: it would make the floor 0 and prune everything
+        raise UserError(f"--max-drop must be between 0 and 1, not {a.max_drop}")
     return max(0.0, dense_val - a.max_drop)
 
 

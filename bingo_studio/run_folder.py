@@ -24,7 +24,7 @@ from bingo_studio.errors import UserError
 Manifest = dict[str, dict]
 
 _GENERATION = re.compile(r"^(?P<stem>.+)\.g(?P<gen>\d+)(?P<suffix>\.[^.]+)$")
-_TMP = re.compile(r"^\..+\.tmp\d+$")
+_TMP = re.compile(r"^\..+\.tmp\d+$")  # atomic_write's temporary name
 _LOGICAL = re.compile(r"^[A-Za-z0-9_\-]+\.(pt|json|csv)$")
 
 
@@ -97,7 +97,7 @@ def commit(
         atomic_write(folder / stored, data)
         manifest[name] = {"file": stored, "sha256": digest, "bytes": len(data)}
     atomic_write(folder / pointer, (json.dumps({**meta, "files": manifest}, indent=2) + "\n").encode())
-    collect_garbage(folder, manifest, legacy=set(manifest) | set(files) | set(previous) if legacy else set())
+    collect_garbage(folder, pointer, manifest, set(manifest) | set(files) | set(previous) | {pointer}, legacy)
     return manifest
 
 
@@ -108,14 +108,22 @@ def _intact(path: Path, digest: str) -> bool:
         return False
 
 
-def collect_garbage(folder: Path, manifest: Manifest, legacy: set[str] = frozenset()) -> None:
-    """Remove generations the pointer no longer names, temporary files of killed writes and the
-    unversioned files of a folder saved by an older version (``legacy`` logical names)."""
-    referenced = {e["file"] for e in manifest.values()}
+def collect_garbage(folder: Path, pointer: str, manifest: Manifest, known: set[str], legacy: bool = False) -> None:
+    """Remove generations of the ``known`` logical files that the pointer no longer names, temporary
+    files of killed writes, and (``legacy``) the unversioned files of a folder saved by an older
+    version. Other files in the folder are the user's and stay; so does the pointer itself."""
+    referenced = {e["file"] for e in manifest.values()} | {pointer}
+
+    def logical(name: str) -> str:
+        g = _GENERATION.match(name)
+        return f"{g.group('stem')}{g.group('suffix')}" if g else name
+
     for p in folder.iterdir():
         if p.name in referenced or not p.is_file():
             continue
-        if _GENERATION.match(p.name) or _TMP.match(p.name) or p.name in legacy:
+        t = _TMP.match(p.name)
+        name = p.name[1 : p.name.rindex(".tmp")] if t else p.name  # what a temporary file was to become
+        if logical(name) in known and (t or name != logical(name) or legacy):
             with contextlib.suppress(OSError):
                 p.unlink()
 

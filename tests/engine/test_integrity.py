@@ -69,6 +69,7 @@ def test_a_damaged_mask_is_refused_by_info_and_export(case, copy, capsys, tmp_pa
 
 def test_prune_saves_mask_curve_and_result_as_one_generation(copy):
     before = json.loads((copy / "run.json").read_text())["files"]
+    (copy / "notes.g1.txt").write_text("the user's own file")
     assert main(["prune", str(copy), "--min-accuracy", "0.3"]) == 0
     after = json.loads((copy / "run.json").read_text())["files"]
     assert after["weights.pt"] == before["weights.pt"]  # unchanged files are not rewritten
@@ -79,7 +80,8 @@ def test_prune_saves_mask_curve_and_result_as_one_generation(copy):
     assert read_run_json(copy, "prune.json") == run.extra["prune"]
     assert sum(int(m.sum()) for m in masks.values()) == run.extra["prune"]["kept_weights"]
     stored = {p.name for p in copy.iterdir()}
-    assert stored == {"run.json"} | {e["file"] for e in after.values()}  # the old generation is gone
+    # the old generation is gone, the user's file stays
+    assert stored == {"run.json", "notes.g1.txt"} | {e["file"] for e in after.values()}
 
 
 def test_a_nan_floor_is_refused(copy):
