@@ -9,6 +9,7 @@ import argparse
 import json
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from bingo_studio.cli_progress import ProgressBar
@@ -318,14 +319,31 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    interrupted = []
+
+    def on_sigint(*_):
+        interrupted.append(True)
+        raise KeyboardInterrupt
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
     try:
         return args.func(args)
     except UserError as e:
         print(f"bingo-studio: error: {e}", file=sys.stderr)
         return 2
+    except Exception:
+        if not interrupted:
+            raise
+        # Ctrl-C landed inside a library that turned it into another error (e.g. mid-import)
+        print(f"bingo-studio: interrupted: {args.command} stopped, files on disk are as before it", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:  # every file is written atomically: what is on disk is consistent
         print(f"bingo-studio: interrupted: {args.command} stopped, files on disk are as before it", file=sys.stderr)
         return 130
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,9 @@ def test_train_killed_at_random_instants_always_leaves_a_whole_run(work):
             "--out", str(out)]
     start = time.monotonic()
     full = spawn(work, *args)
+    while not (out / "run.json").exists() and full.poll() is None:
+        time.sleep(0.01)
+    first_save = time.monotonic() - start  # the kills aim at the saves, not at the start-up
     assert full.wait(timeout=600) == 0, full.stderr.read()
     duration = time.monotonic() - start
     assert check_folder(out) == EPOCHS
@@ -82,7 +85,7 @@ def test_train_killed_at_random_instants_always_leaves_a_whole_run(work):
     kept = []
     for _ in range(10):  # each run overwrites the last one's folder: the kill can land in any save
         proc = spawn(work, *args)
-        time.sleep(rng.uniform(0.2, duration))
+        time.sleep(rng.uniform(0.7 * first_save, duration))
         proc.kill()
         proc.wait()
         kept.append(check_folder(out))
