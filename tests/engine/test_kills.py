@@ -109,14 +109,18 @@ def test_prune_killed_at_random_instants_leaves_the_old_or_the_new_prune(work):
     duration = time.monotonic() - start
     rng = random.Random(7)
     seen = set()
-    for i in range(8):
+    for i in range(9):
         proc = spawn(work, "prune", str(out), "--min-accuracy", floors[(i + 1) % 2], "--method", "gmp")
-        time.sleep(rng.uniform(0.2, duration * 1.1))
-        proc.kill()
-        proc.wait()
+        if i % 3 == 2:
+            assert proc.wait(timeout=600) == 0  # now and then a prune that finishes: a new state to kill over
+        else:
+            time.sleep(rng.uniform(0.6 * duration, 1.1 * duration))  # the save is at the end
+            proc.kill()
+            proc.wait()
         check_folder(out)
         seen.add(load_run(out).extra["prune"]["min_accuracy"])
     print("floors found after the kills:", sorted(seen))
+    assert len(seen) == 2
     assert main(["info", str(out)]) == 0
     assert main(["export", str(out), "--board", "uno", "--out", str(work / "fw2")]) == 0
 
