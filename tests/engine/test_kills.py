@@ -84,8 +84,11 @@ def test_train_killed_at_random_instants_always_leaves_a_whole_run(work):
     rng = random.Random(12)
     kept = []
     for _ in range(10):  # each run overwrites the last one's folder: the kill can land in any save
+        stamp = (out / "run.json").stat().st_mtime_ns
         proc = spawn(work, *args)
-        time.sleep(rng.uniform(0.7 * first_save, duration))
+        while (out / "run.json").stat().st_mtime_ns == stamp and proc.poll() is None:  # its first save
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, duration - first_save))  # then any instant of training and saving
         proc.kill()
         proc.wait()
         kept.append(check_folder(out))
