@@ -249,8 +249,6 @@ def save_run(run: Run, path: str | Path, files: dict | None = None) -> Path:
             f"{path} keeps its last good state"
         )
     ds = run.get_dataset()
-    if "dense_val_accuracy" not in run.metrics or run.status.startswith("training"):
-        run.finish_metrics()  # a run interrupted later keeps the accuracy of its last finished epoch
     blobs = {
         "weights.pt": tensor_bytes({"initial": run.initial_state, "final": run.model.state_dict()}),
         "scores.pt": tensor_bytes(run.scorer.state_dict()),
@@ -259,6 +257,8 @@ def save_run(run: Run, path: str | Path, files: dict | None = None) -> Path:
     current = _current(path)
     same_weights = current is not None and current.files.get("weights.pt", {}).get("sha256") == sha256_of(
         blobs["weights.pt"])
+    if not same_weights or "dense_val_accuracy" not in run.metrics:
+        run.finish_metrics()  # the metrics saved are those of the weights saved (each epoch's, when training)
     previous = current.files if current is not None else {}
     carry = set(previous) if same_weights else set()
     if run.config.dataset.name == "csv" and "data.csv" not in carry and run.config.dataset.csv_path:
