@@ -314,11 +314,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         return launch_gui()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
     interrupted = []
 
     def on_sigint(*_):
@@ -327,7 +322,13 @@ def main(argv: list[str] | None = None) -> int:
 
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    command = argv[0]
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 0
         return args.func(args)
     except UserError as e:
         print(f"bingo-studio: error: {e}", file=sys.stderr)
@@ -336,10 +337,10 @@ def main(argv: list[str] | None = None) -> int:
         if not interrupted:
             raise
         # Ctrl-C landed inside a library that turned it into another error (e.g. mid-import)
-        print(f"bingo-studio: interrupted: {args.command} stopped, files on disk are as before it", file=sys.stderr)
+        print(f"bingo-studio: interrupted: {command} stopped, files on disk are as before it", file=sys.stderr)
         return 130
     except KeyboardInterrupt:  # every file is written atomically: what is on disk is consistent
-        print(f"bingo-studio: interrupted: {args.command} stopped, files on disk are as before it", file=sys.stderr)
+        print(f"bingo-studio: interrupted: {command} stopped, files on disk are as before it", file=sys.stderr)
         return 130
     finally:
         if in_main:
