@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -347,5 +348,17 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGINT, previous)
 
 
+def entry() -> None:
+    """The console script and ``python -m bingo_studio``: main(), and an interrupted command ends
+    at once with 130 (files are already consistent; finalising a library whose import Ctrl-C cut
+    short can otherwise end the process by SIGINT instead)."""
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -101,10 +101,16 @@ def test_train_killed_at_random_instants_always_leaves_a_whole_run(work):
     check_folder(out)
 
 
-@POSIX_ONLY
-def test_prune_killed_at_random_instants_leaves_the_old_or_the_new_prune(work):
+@pytest.fixture(scope="module")
+def trained(work):
     out = work / "prune-run"
     assert main(["train", "--dataset", "digits", "--epochs", str(EPOCHS), "--searches", "1", "--out", str(out)]) == 0
+    return out
+
+
+@POSIX_ONLY
+def test_prune_killed_at_random_instants_leaves_the_old_or_the_new_prune(work, trained):
+    out = trained
     floors = ["0.5", "0.85"]
     start = time.monotonic()
     proc = spawn(work, "prune", str(out), "--min-accuracy", floors[0], "--method", "gmp")
@@ -146,8 +152,8 @@ def test_ctrl_c_in_train_keeps_the_last_finished_epoch_and_says_so(work):
 
 
 @POSIX_ONLY
-def test_ctrl_c_in_prune_is_one_line_and_leaves_a_whole_run(work):
-    out = work / "prune-run"
+def test_ctrl_c_in_prune_is_one_line_and_leaves_a_whole_run(work, trained):
+    out = trained
     before = json.loads((out / "run.json").read_text())
     rng = random.Random(3)
     codes = []
