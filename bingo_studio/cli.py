@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from bingo_studio.cli_options import (
@@ -36,12 +39,17 @@ def cmd_train(a: argparse.Namespace) -> int:
     out = Path(a.out or f"runs/{cfg.dataset.name}-{cfg.digest()}")
     bar = ProgressBar()
     state = TaskState(bar)
-    # Ctrl-C asks the loop to stop between steps; the last finished epoch is already on disk
+    # Ctrl-C asks the loop to stop between steps; the last finished epoch is already on disk, and
+    # the weights of the unfinished one are never saved
     try:
         with ctrl_c_cancels(state.cancel):
             run = train(cfg, dataset, state, on_epoch=lambda r: save_run(r, out))
     finally:
         bar.close()
+    if run.status == "cancelled":
+        done = f"epoch {len(run.history)} of {cfg.train.epochs} is kept in {out}" if run.history else "nothing saved"
+        print(f"bingo-studio: interrupted: {done}", file=sys.stderr)
+        return INTERRUPTED
     save_run(run, out)
     m = run.metrics
     print(f"{run.status}: {cfg.dataset.name}, {cfg.model.preset} model {run.model.widths},"
@@ -57,13 +65,14 @@ def cmd_prune(a: argparse.Namespace) -> int:
     from bingo_studio.runs import load_run
 
     run = load_run(a.run)
+    run.ensure_metrics()
     floor = floor_for(run.metrics["dense_val_accuracy"], a.min_accuracy, a.max_drop)
     result = prune_run(run, a.method, floor, order=a.order)
     if a.json:
         print(json.dumps(result.to_dict()))
     else:
         print_prune(result)
-        print(f"mask written to {Path(a.run) / 'mask.pt'}")
+        print(f"mask saved in {a.run} (mask.pt with run.json)")
     return 0
 
 
@@ -87,11 +96,13 @@ def print_prune(r) -> None:
 
 
 def cmd_info(a: argparse.Namespace) -> int:
-    from bingo_studio.runs import load_run
+    from bingo_studio.runs import load_mask, load_run
 
     run = load_run(a.run)
+    run.ensure_metrics()
     info = run.summary()
     pruned = run.extra.get("prune")
+    load_mask(run)  # what export would ship: checked against the result described here
     if pruned:
         info.update(pruned)
     else:  # not pruned yet: the dense model
@@ -103,7 +114,8 @@ def cmd_info(a: argparse.Namespace) -> int:
     if a.json:
         print(json.dumps(info))
         return 0
-    print(f"run {a.run}: {info['status']}")
+    print(f"run {a.run}: {info['status']}" + ("" if run.status == "complete" else
+          f" (the weights of its last finished epoch, {info['epochs_done']} of {run.config.train.epochs})"))
     print(f"  dataset {info['dataset']}, model {info['model']} {info['widths']}, estimator {info['estimator']}")
     print(f"  epochs {info['epochs_done']}, training {info.get('train_seconds', 0):.1f} s")
     print(f"  dense accuracy: validation {info['dense_val_accuracy']:.2%}, test {info['dense_test_accuracy']:.2%}")
@@ -231,20 +243,50 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         return launch_gui()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+    interrupted = []
+
+    def on_sigint(*_):
+        interrupted.append(True)
+        raise KeyboardInterrupt
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
+    command = argv[0]
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 0
         return args.func(args)
     except UserError as e:
         print(f"bingo-studio: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # a second Ctrl-C, or one outside a cancellable task
-        print("bingo-studio: interrupted; files already written are complete", file=sys.stderr)
+    except Exception:
+        if not interrupted:
+            raise
+        # Ctrl-C landed inside a library that turned it into another error (e.g. mid-import)
+        print(f"bingo-studio: interrupted: {command} stopped, files on disk are as before it", file=sys.stderr)
         return INTERRUPTED
+    except KeyboardInterrupt:  # every file is written atomically: what is on disk is consistent
+        print(f"bingo-studio: interrupted: {command} stopped, files on disk are as before it", file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+
+
+def entry() -> None:
+    """The console script and ``python -m bingo_studio``: main(), and an interrupted command ends
+    at once with 130 (files are already consistent; finalising a library whose import Ctrl-C cut
+    short can otherwise end the process by SIGINT instead)."""
+    code = main()
+    if code == INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(INTERRUPTED)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

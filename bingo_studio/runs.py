@@ -1,17 +1,17 @@
 """A run on disk: settings, weights, scores, history and pruning results in one folder.
 
-Every file is written to a temporary name and renamed into place, and ``run.json`` last, so
-a crash or a kill mid-save leaves the previous good state. Weights are loaded with
-``torch.load(weights_only=True)``: a run folder can't execute code.
+The folder changes as one unit (``run_folder``): a save writes the changed files under new
+generation names, then replaces ``run.json``, which lists every file with its sha256. Reading
+checks run.json against its schema (``run_schema``) before building anything, and each file
+against its size and checksum before unpickling; weights load with
+``torch.load(weights_only=True)``, so a run folder can't execute code.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import pickle
-import shutil
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -21,14 +21,17 @@ import torch
 from torch import nn
 
 from bingo_studio import __version__
+from bingo_studio import run_schema as schema
 from bingo_studio.bingo.estimators import Scorer, make_scorer
 from bingo_studio.config import RunConfig
 from bingo_studio.data.dataset import Dataset
 from bingo_studio.errors import UserError
-from bingo_studio.models import build_model, prunable_layers
+from bingo_studio.models import build_model, hidden_layers, prunable_layers
+from bingo_studio.run_folder import atomic_write, checked_bytes, commit, sha256_of
 
 FORMAT = "bingo-studio-run"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: generations behind run.json, a sha256 per file; 1 (plain names) still opens
+POINTER = "run.json"
 
 
 @dataclass
@@ -52,9 +55,11 @@ class Run:
             from bingo_studio.data import load_dataset
 
             cfg = self.config.dataset
-            if cfg.name == "csv" and self.path is not None and (self.path / "data.csv").exists():
-                if not cfg.csv_path or not Path(cfg.csv_path).exists():
-                    cfg = type(cfg)(**{**vars(cfg), "csv_path": str(self.path / "data.csv")})
+            if cfg.name == "csv" and self.path is not None:
+                folder = RunFolder(self.path)
+                if folder.has("data.csv"):  # the data the run was trained on, checked against its sha256
+                    folder.bytes("data.csv")
+                    cfg = type(cfg)(**{**vars(cfg), "csv_path": str(folder.stored_path("data.csv"))})
             self.dataset = load_dataset(cfg)
         return self.dataset
 
@@ -70,6 +75,12 @@ class Run:
         self.metrics["dense_test_accuracy"] = evaluate(self.model, *ds.tensors("test"))
         self.metrics["total_weights"] = sum(m.weight.numel() for m in self.layers.values())
         self.metrics["train_seconds"] = self.train_seconds
+
+    def ensure_metrics(self) -> None:
+        """Dense accuracies of the weights as they are (a run saved mid-training by an older version
+        has none)."""
+        if "dense_val_accuracy" not in self.metrics or "dense_test_accuracy" not in self.metrics:
+            self.finish_metrics()
 
     def summary(self) -> dict:
         return {
@@ -96,60 +107,182 @@ class Run:
         return out
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def tensor_bytes(tensors) -> bytes:
+    buf = io.BytesIO()
+    torch.save(tensors, buf)
+    return buf.getvalue()
+
+
+def json_bytes(obj) -> bytes:
+    return (json.dumps(obj, indent=2, default=float, allow_nan=False) + "\n").encode()
+
+
+def write_json(path: Path, obj) -> None:
+    """A standalone JSON file (a project's settings...), written atomically."""
+    atomic_write(Path(path), json_bytes(obj))
+
+
+def read_json(path: Path, limit: int = schema.MAX_JSON_BYTES) -> dict:
+    path = Path(path)
+    try:
+        if path.stat().st_size > limit:
+            raise UserError(f"{path} is larger than {limit:,} bytes: not a BINGO Studio file")
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise UserError(f"{path.name} is missing from {path.parent}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise UserError(f"{path} is corrupted: {e}") from None
+    except OSError as e:
+        raise UserError(f"cannot read {path}: {e.strerror or e}") from None
+
+
+class RunFolder:
+    """A run folder as its pointer file says it is: run.json checked, its files read through the
+    manifest (size bounded before reading, sha256 checked before unpickling)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        pointer = self.path / POINTER
+        if not pointer.is_file():
+            raise UserError(f"{self.path} is not a BINGO Studio run folder (no run.json)")
+        meta = read_json(pointer)
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise UserError(f"{pointer} is not a BINGO Studio run file")
+        version = schema.number(meta.get("version"), POINTER, "version", 1, 1 << 30, integer=True)
+        if version > FORMAT_VERSION:
+            raise UserError(f"{self.path} was saved by a newer BINGO Studio (format {version})")
+        self.meta = meta
+        self.legacy = version < 2  # saved before manifests: plain names, no checksums
+        self.config = schema.run_config(meta.get("config"), POINTER)
+        self.n_features, self.n_classes = schema.model_shape(meta, self.config, POINTER)
+        widths = [self.n_features, *hidden_layers(self.config.model), self.n_classes]
+        self.n_params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+        self.files: dict = {} if self.legacy else schema.manifest(meta.get("files"), POINTER, self.limit)
+
+    @property
+    def limit(self) -> int:
+        """The most bytes any one file of this run may hold: room for many copies of the model
+        (a ladder of masks and weights) and the dataset, far from what would exhaust memory."""
+        return 256 * self.n_params + (256 << 20)
+
+    def has(self, name: str) -> bool:
+        return name in self.files if not self.legacy else (self.path / name).is_file()
+
+    def entry(self, name: str) -> dict | None:
+        if self.legacy:
+            return None
+        if name not in self.files:
+            raise UserError(f"{name} is missing from the run folder {self.path} (run.json does not list it)")
+        return self.files[name]
+
+    def stored_path(self, name: str) -> Path:
+        entry = self.entry(name)
+        return self.path / (entry["file"] if entry else name)
+
+    def bytes(self, name: str) -> bytes:
+        return checked_bytes(self.path, name, self.entry(name), self.limit)
+
+    def tensors(self, name: str):
+        data = self.bytes(name)
+        schema.zip_payload_bytes(data, self.limit, name)
+        try:
+            value = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+        except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError,
+                TypeError, AttributeError, IndexError, MemoryError) as e:
+            raise UserError(f"{name} of {self.path} is corrupted or not a BINGO Studio file ({type(e).__name__})") \
+                from None
+        return schema.finite_tensors(value, name)
+
+    def json(self, name: str):
+        try:
+            return json.loads(self.bytes(name))
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+            raise UserError(f"{name} of {self.path} is corrupted: {e}") from None
+
+
+def _current(path: Path) -> RunFolder | None:
+    """The folder's valid current state, or None (new folder, or nothing usable to carry over)."""
+    try:
+        return RunFolder(path)
+    except UserError:
+        return None
+
+
+def _file_bytes(name: str, value) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    return tensor_bytes(value) if name.endswith(".pt") else json_bytes(value)
 
 
 def save_tensors(path: Path, tensors: dict) -> None:
-    buf = io.BytesIO()
-    torch.save(tensors, buf)
-    _atomic_write(path, buf.getvalue())
+    """Tensors into a run folder as one more file of it (a new generation, with its checksum); a
+    path outside a run folder is written as a plain file, atomically."""
+    path = Path(path)
+    current = _current(path.parent)
+    if current is None:
+        atomic_write(path, tensor_bytes(tensors))
+        return
+    commit(path.parent, POINTER, _without_files(current.meta), {path.name: tensor_bytes(tensors)}, current.files,
+           set(current.files), legacy=current.legacy)
 
 
-def load_tensors(path: Path) -> dict:
-    if not path.exists():
-        raise UserError(f"{path.name} is missing from the run folder {path.parent}")
+def load_tensors(path: Path):
+    """A tensor file of a run folder, through its manifest (checked), or a plain tensor file."""
+    path = Path(path)
+    if (path.parent / POINTER).is_file():
+        return RunFolder(path.parent).tensors(path.name)
+    if not path.is_file():
+        raise UserError(f"{path} is missing")
+    data = checked_bytes(path.parent, path.name, None, 1 << 31)
     try:
-        return torch.load(path, weights_only=True, map_location="cpu")
+        return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError) as e:
         raise UserError(f"{path} is corrupted or not a BINGO Studio file ({type(e).__name__})") from None
 
 
-def write_json(path: Path, obj) -> None:
-    _atomic_write(path, (json.dumps(obj, indent=2, default=float) + "\n").encode())
+def _without_files(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k != "files"}
 
 
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserError(f"{path.name} is missing from {path.parent}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"{path} is corrupted: {e}") from None
+def _diverged(run: Run) -> str | None:
+    for name, t in run.model.state_dict().items():
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            return name
+    return None
 
 
-def save_run(run: Run, path: str | Path) -> Path:
+def save_run(run: Run, path: str | Path, files: dict | None = None) -> Path:
+    """Save the run as one new generation of its folder. ``files``: more files of the run (logical
+    name -> tensors for .pt, a JSON-able object for .json, None to drop). Files derived from
+    earlier weights (mask, curve...) are dropped when the weights change, kept otherwise."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    bad = _diverged(run)
+    if bad is not None:
+        raise UserError(
+            f"training diverged: {bad} holds NaN or infinite values (lower the learning rate or check the data); "
+            f"{path} keeps its last good state"
+        )
     ds = run.get_dataset()
-    if run.config.dataset.name == "csv" and run.config.dataset.csv_path:
+    blobs = {
+        "weights.pt": tensor_bytes({"initial": run.initial_state, "final": run.model.state_dict()}),
+        "scores.pt": tensor_bytes(run.scorer.state_dict()),
+        "train_masks.pt": tensor_bytes(run.masks) if run.masks is not None else None,
+        # a new training in an old folder drops the ladder of the weights it replaces
+        "ladder.pt": tensor_bytes(run.ladder.to_tensors()) if run.ladder is not None else None,
+    }
+    current = _current(path)
+    same_weights = current is not None and current.files.get("weights.pt", {}).get("sha256") == sha256_of(
+        blobs["weights.pt"])
+    if not same_weights or "dense_val_accuracy" not in run.metrics:
+        run.finish_metrics()  # the metrics saved are those of the weights saved (each epoch's, when training)
+    previous = current.files if current is not None else {}
+    carry = set(previous) if same_weights else set()
+    if run.config.dataset.name == "csv" and "data.csv" not in carry and run.config.dataset.csv_path:
         src = Path(run.config.dataset.csv_path)
-        if src.exists() and src.resolve() != (path / "data.csv").resolve():
-            shutil.copyfile(src, path / "data.csv")  # the run stays usable if the CSV moves
-    save_tensors(path / "weights.pt", {"initial": run.initial_state, "final": run.model.state_dict()})
-    save_tensors(path / "scores.pt", run.scorer.state_dict())
-    if run.masks is not None:
-        save_tensors(path / "train_masks.pt", run.masks)
-    if run.ladder is not None:
-        save_tensors(path / "ladder.pt", run.ladder.to_tensors())
-    elif (path / "ladder.pt").exists():  # a new training in an old folder: its ladder belonged to other weights
-        (path / "ladder.pt").unlink()
-    write_json(path / "run.json", {
+        if src.is_file():
+            blobs["data.csv"] = src.read_bytes()  # the run stays usable if the CSV moves
+    blobs.update({name: _file_bytes(name, value) for name, value in (files or {}).items()})
+    meta = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "app_version": __version__,
@@ -162,44 +295,83 @@ def save_run(run: Run, path: str | Path) -> Path:
         "metrics": run.metrics,
         "train_seconds": run.train_seconds,
         "extra": run.extra,
-    })
+    }
+    try:
+        json_bytes(meta)
+    except ValueError as e:  # NaN/inf: refused rather than written as invalid JSON
+        raise UserError(f"cannot save the run to {path}: a result is not a finite number ({e})") from None
+    commit(path, POINTER, meta, blobs, previous, carry, legacy=current is not None and current.legacy)
     run.path = path
     return path
 
 
 def load_run(path: str | Path) -> Run:
-    path = Path(path)
-    if not (path / "run.json").exists():
-        raise UserError(f"{path} is not a BINGO Studio run folder (no run.json)")
-    meta = read_json(path / "run.json")
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise UserError(f"{path / 'run.json'} is not a BINGO Studio run file")
-    if meta.get("version", 0) > FORMAT_VERSION:
-        raise UserError(f"{path} was saved by a newer BINGO Studio (format {meta['version']})")
-    try:
-        cfg = RunConfig.from_dict(meta["config"])
-        n_features, n_classes = meta["dataset"]["features"], meta["dataset"]["classes"]
-    except (KeyError, TypeError, ValueError) as e:
-        raise UserError(f"{path / 'run.json'} is incomplete or corrupted ({e})") from None
-    model = build_model(cfg.model, n_features, n_classes)
-    weights = load_tensors(path / "weights.pt")
-    try:
-        model.load_state_dict(weights["final"])
-        initial = weights["initial"]
-        layers = prunable_layers(model)
-        scorer = make_scorer(cfg.scoring, layers, {n: initial[f"{n}.weight"] for n in layers})
-        scorer.load_state_dict(load_tensors(path / "scores.pt"))
-    except (KeyError, RuntimeError, ValueError, TypeError) as e:
-        raise UserError(f"{path} holds weights or scores that do not match its settings ({e})") from None
+    folder = RunFolder(path)
+    meta, cfg = folder.meta, folder.config
+    file = POINTER
+    history = schema.history(meta.get("history", []), file)
+    metrics = schema.metrics(meta.get("metrics", {}), file)
+    status = meta.get("status", "unknown")
+    if not isinstance(status, str):
+        raise schema.fail(file, "status", "must be a text")
+    train_seconds = schema.number(meta.get("train_seconds", 0.0), file, "train_seconds", 0)
+    extra = meta.get("extra", {})
+    if not isinstance(extra, dict):
+        raise schema.fail(file, "extra", "must be an object")
+    model = build_model(cfg.model, folder.n_features, folder.n_classes)
+    layers = prunable_layers(model)
+    if "prune" in extra:
+        schema.prune_summary(extra["prune"], file, sum(m.weight.numel() for m in layers.values()))
+    fresh = model.state_dict()
+    weights = folder.tensors("weights.pt")
+    if not isinstance(weights, dict):
+        raise UserError(f"weights.pt of {folder.path} must hold the initial and final weights")
+    schema.state_dict(weights.get("final"), fresh, "weights.pt", "final")
+    initial = schema.state_dict(weights.get("initial"), fresh, "weights.pt", "initial")
+    model.load_state_dict(weights["final"])
+    scorer = make_scorer(cfg.scoring, layers, {n: initial[f"{n}.weight"] for n in layers})
+    scorer.load_state_dict(schema.scores(folder.tensors("scores.pt"), scorer.state_dict(), "scores.pt"))
     model.eval()
-    masks = load_tensors(path / "train_masks.pt") if (path / "train_masks.pt").exists() else None
+    masks = None
+    if folder.has("train_masks.pt"):
+        masks = schema.masks(folder.tensors("train_masks.pt"), _shapes(layers), "train_masks.pt")
     ladder = None
-    if (path / "ladder.pt").exists():  # runs saved before the ladder have none: their one-shot curve is used
+    if folder.has("ladder.pt"):  # runs saved before the ladder have none: their one-shot curve is used
         from bingo_studio.training.ladder import Ladder
 
-        ladder = Ladder.from_tensors(load_tensors(path / "ladder.pt"), model)
+        ladder = Ladder.from_tensors(folder.tensors("ladder.pt"), model)
     return Run(
-        config=cfg, model=model, initial_state=initial, scorer=scorer, history=meta.get("history", []),
-        status=meta.get("status", "unknown"), train_seconds=meta.get("train_seconds", 0.0),
-        metrics=meta.get("metrics", {}), masks=masks, path=path, extra=meta.get("extra", {}), ladder=ladder,
+        config=cfg, model=model, initial_state=initial, scorer=scorer, history=history, status=status,
+        train_seconds=float(train_seconds), metrics=metrics, masks=masks, path=folder.path, extra=extra, ladder=ladder,
     )
+
+
+def _shapes(layers: dict[str, nn.Module]) -> dict[str, torch.Size]:
+    return {n: m.weight.shape for n, m in layers.items()}
+
+
+def load_mask(run: Run) -> dict[str, torch.Tensor] | None:
+    """The mask saved by ``prune`` (one a prunable layer, the weight's exact shape), or None."""
+    if run.path is None:
+        return None
+    folder = RunFolder(run.path)
+    if not folder.has("mask.pt"):
+        return None
+    if "prune" not in run.extra:
+        raise UserError(f"{run.path}: mask.pt has no pruning result in run.json (field 'extra.prune')")
+    masks = schema.masks(folder.tensors("mask.pt"), _shapes(run.layers), "mask.pt")
+    kept, said = int(sum(int(m.sum()) for m in masks.values())), run.extra["prune"].get("kept_weights")
+    if said is not None and kept != said:
+        raise UserError(f"{run.path}: mask.pt keeps {kept} weights but run.json says {said} (field 'extra.prune')")
+    return masks
+
+
+def run_file(path: str | Path, name: str) -> Path | None:
+    """Where logical file ``name`` of a run folder is stored now (None: the run has none)."""
+    folder = RunFolder(path)
+    return folder.stored_path(name) if folder.has(name) else None
+
+
+def read_run_json(path: str | Path, name: str):
+    """A JSON file of a run folder (prune.json, curve.json), checked against the manifest."""
+    return RunFolder(path).json(name)

@@ -14,7 +14,7 @@ from pathlib import Path
 def cmd_arsp(a: argparse.Namespace) -> int:
     from bingo_studio.arsp.loop import ARSPConfig, run_arsp
     from bingo_studio.errors import UserError
-    from bingo_studio.runs import Run, load_run, save_run, save_tensors, write_json
+    from bingo_studio.runs import Run, load_run, save_run
 
     if a.episodes < 1 or a.steps < 1 or a.finetune_epochs < 1 or a.lam < 0:
         raise UserError("episodes, steps and fine-tune epochs must be at least 1 and lambda not negative")
@@ -32,10 +32,8 @@ def cmd_arsp(a: argparse.Namespace) -> int:
         prune = {"method": "arsp", "sparsity": res.sparsity, "val_accuracy": res.val_accuracy,
                  "test_accuracy": res.test_accuracy, "per_layer": res.densities}
         pruned.extra = {"prune": prune, "arsp": {k: v for k, v in summary.items() if k != "episode_rewards"}}
-        save_run(pruned, out)
-        save_tensors(out / "mask.pt", {n: m.bool() for n, m in res.masks.items()})
-        write_json(out / "prune.json", prune)
-        write_json(out / "arsp.json", summary)
+        save_run(pruned, out, files={"mask.pt": {n: m.bool() for n, m in res.masks.items()}, "prune.json": prune,
+                                     "arsp.json": summary})
     if a.json:
         print(json.dumps(summary, default=float))
     else:

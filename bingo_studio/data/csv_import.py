@@ -27,6 +27,8 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 MISSING = {"nan", "na", "n/a", "null", "none", "?", "-"}  # in a feature cell
 MISSING_LABELS = {"nan", "null", "?"}  # "none" or "NA" may be a real class
 SNIFF_LINES = 50
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # features are float32: anything larger becomes inf
+MAX_FIELD = 10_000  # characters in one cell: far more than any number, far less than a runaway quote
 
 
 @dataclass
@@ -74,9 +76,10 @@ def _read_text(path: Path) -> str:
     if b"\x00" in raw[:4096]:
         raise UserError(f"{path} looks like a binary file, not a CSV text file")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")  # what spreadsheets on Windows often export
+        text = raw.decode("cp1252", errors="replace")  # what spreadsheets on Windows often export
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line endings
 
 
 def sniff_delimiter(text: str) -> str:
@@ -85,7 +88,10 @@ def sniff_delimiter(text: str) -> str:
     lines = [ln for ln in text.splitlines() if ln.strip()][:SNIFF_LINES]
     best, best_score = ",", None
     for delim in DELIMITERS:
-        rows = list(csv.reader(lines, delimiter=delim))
+        try:
+            rows = list(csv.reader(lines, delimiter=delim))
+        except csv.Error:  # a cell over the csv module's limit: _read_rows names its row
+            continue
         widths = [len(r) for r in rows]
         if not widths or widths[0] < 2:
             continue
@@ -105,10 +111,19 @@ def _read_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         for cells in reader:
             row_no, start = start, reader.line_num + 1
             cells = list(map(str.strip, cells))
+            long = next((i for i, c in enumerate(cells) if len(c) > MAX_FIELD), None)
+            if long is not None:
+                raise UserError(
+                    f"row {row_no}, column {long + 1} holds {len(cells[long]):,} characters: not a number or a "
+                    f"label (an unclosed quote?)"
+                )
             if any(cells):
                 yield row_no, cells
     except csv.Error as exc:
-        raise UserError(f"row {start} cannot be read as CSV: {exc}") from exc
+        if "field larger than field limit" in str(exc):
+            raise UserError(f"row {start} holds a cell of more than {csv.field_size_limit():,} characters: "
+                            "not a number or a label (an unclosed quote?)") from None
+        raise UserError(f"row {start} cannot be read as CSV ({exc})") from None
 
 
 def _label_index(
@@ -176,7 +191,7 @@ def _feature_row(
     feats = cells[:label_idx] + cells[label_idx + 1 :]
     try:
         values = np.array(list(map(float, feats)), dtype=np.float64)  # fast path: all plain numbers
-        if np.all(np.isfinite(values)):
+        if np.all(np.abs(values) <= FLOAT32_MAX):  # False for NaN and inf too
             return values.astype(np.float32)
     except ValueError:
         pass
@@ -194,6 +209,8 @@ def _feature_row(
             errors.append(f"{where}: '{cell}' is not a number")
         elif not math.isfinite(v):
             errors.append(f"{where}: '{cell}' is not a finite number")
+        elif abs(v) > FLOAT32_MAX:
+            errors.append(f"{where}: '{cell}' is too large (beyond float32, about 3.4e38)")
         else:
             values[j] = v
             continue
@@ -295,8 +312,15 @@ def _parse(path: Path, label: str | None, errors: _Errors, preview: dict | None 
                 f"class '{c}' of column '{label_name}' has only {n} row{'s' if n != 1 else ''}; every class "
                 f"needs at least {MIN_PER_CLASS} to be split into train/val/test"
             )
+    x = np.stack(x_rows)
+    span = x.max(axis=0).astype(np.float64) - x.min(axis=0)
+    if np.any(span > FLOAT32_MAX):  # x - mean would overflow float32 when the model normalises
+        j = int(np.argmax(span))
+        row = row_numbers[int(np.argmax(np.abs(x[:, j])))]
+        raise UserError(f"row {row}, column '{names[feat_idx[j]]}': values of this column span more than "
+                        f"float32 holds (about 3.4e38); rescale the column")
     return CsvTable(
-        x=np.stack(x_rows),
+        x=x,
         y=y,
         feature_names=[names[i] for i in feat_idx],
         class_names=class_names,

@@ -29,7 +29,7 @@ def firmware_model_for_run(run, min_accuracy: float | None = None, method: str =
     """The run (a Run or its folder) as a FirmwareModel: pruned to ``min_accuracy`` now (the mask
     saved to the run's folder; ``plan`` reuses a traced PruningPlan), else with the run's saved mask
     (from `prune`), else dense (``metadata['pruned']`` is False)."""
-    from bingo_studio.runs import load_tensors
+    from bingo_studio.runs import load_mask, load_tensors, run_file
 
     run = _load(run)
     model = run.model
@@ -42,18 +42,18 @@ def firmware_model_for_run(run, min_accuracy: float | None = None, method: str =
         result = prune_run(run, method, min_accuracy, plan=plan)
         # the pruned network itself: a ladder point has weights of its own
         masks, meta["test_accuracy"], model = result.masks, round(result.test_accuracy, 4), result.model
-    elif run.path is not None and (run.path / "mask.pt").exists():
+    elif (masks := load_mask(run)) is not None:  # validated against the model and the saved prune
         from bingo_studio.pruning.methods import PRUNED_WEIGHTS
 
-        masks = load_tensors(run.path / "mask.pt")
-        saved = run.extra.get("prune", {}).get("test_accuracy")
+        saved = run.extra["prune"].get("test_accuracy")
         meta["test_accuracy"] = None if saved is None else round(saved, 4)  # as when pruned just now
-        if (run.path / PRUNED_WEIGHTS).exists():  # a ladder rung: the weights of the network the slider showed
+        own = run_file(run.path, PRUNED_WEIGHTS)
+        if own is not None:  # a ladder rung: the weights of the network the slider showed
             model = copy.deepcopy(run.model)
             try:
-                model.load_state_dict(load_tensors(run.path / PRUNED_WEIGHTS))
+                model.load_state_dict(load_tensors(own))
             except (RuntimeError, KeyError) as e:
-                raise UserError(f"{run.path / PRUNED_WEIGHTS} does not fit the run's model ({e})") from None
+                raise UserError(f"{own} does not fit the run's model ({e})") from None
     else:
         meta["pruned"] = False
         masks = {name: np.ones(tuple(layer.weight.shape), dtype=bool) for name, layer in run.layers.items()}

@@ -273,6 +273,15 @@ def _too_big(text: str) -> str | None:
     m = _first(r"region [`']?\.?(data|dram0_0_seg|RAM|ram)'? overflowed by (\d+) bytes", text)
     if m:
         return f"The firmware needs {int(m.group(2)):,} bytes more RAM than the board has (prune more)"
+    m = _first(r"size of array [`'\u2018]([^'\u2019]+)['\u2019] is too large", text)
+    if m:  # an AVR object is at most 32,767 bytes
+        return (f"The model is too big for the board: its table {m.group(1)} is larger than one array can be "
+                "(prune more or use int8 weights)")
+    m = _first(r"section [`']\.?(bss|data|noinit)' (?:will not fit in|is not within) region", text)
+    if m:
+        over = _first(r"overflowed by (\d+) bytes", text)
+        return ("The firmware needs more RAM than the board has" + (f", {int(over.group(1)):,} bytes more" if over
+                else "") + " (prune more)")
     m = _first(r"The data size \((\d+) bytes\) is greater than maximum allowed \((\d+) bytes\)", text)
     if m:
         return (

@@ -132,12 +132,30 @@ def export(
     fmt: str = "int8",
     scales: str = "layer",
     exact_cycles: bool = False,
+    allow_oversize: bool = False,
 ) -> ExportResult:
-    """A project for one board plus its size report; a model that does not fit is still written
-    (the report says by how much it is over) so the user can look at the code."""
+    """A project for one board plus its size report. A model the size model finds too big for the
+    board is refused before anything is written (``allow_oversize``: write it anyway, to read the code)."""
     b = get_board(board)
     q = quantize(model, fmt, scales)
-    project = write_project(q, out_dir, (b.key,), exact_cycles=exact_cycles)
     report = size_report(q, boards=(b.key,))
+    if not allow_oversize:
+        refuse_oversize(report, b.key)
+    project = write_project(q, out_dir, (b.key,), exact_cycles=exact_cycles)
     files = [project / "platformio.ini", project / "README.txt"] + [project / "src" / f for f in GENERATED]
     return ExportResult(project, b.key, b.env, fmt, report, files, q)
+
+
+def refuse_oversize(report: SizeReport, board: str) -> None:
+    """One line with the bytes over flash and/or RAM, when the model does not fit ``board``."""
+    fit = report.boards[board]
+    if fit.fits:
+        return
+    over = []
+    if fit.flash_over > 0:
+        over.append(f"{fit.flash_over:,} bytes over its flash ({fit.flash:,} of {fit.flash_limit:,})")
+    if fit.ram_over > 0:
+        over.append(f"{fit.ram_over:,} bytes over its RAM ({fit.ram:,} + {fit.stack_reserve} stack of "
+                    f"{fit.ram_limit:,})")
+    raise UserError(f"the model is too big for the {get_board(board).title}: {' and '.join(over)}; "
+                    "prune more (a lower minimum accuracy) or choose a board with more memory")

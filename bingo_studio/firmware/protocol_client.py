@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from bingo_studio.errors import UserError
+from bingo_studio.firmware.spec import label_text
 
 BAUD = 115200  # the firmware's serial speed
 
@@ -63,7 +64,7 @@ class LineReader:
                     self.echo(data)
                 self.pending += data
         line, self.pending = self.pending.split(b"\n", 1)
-        return line.decode("ascii", "replace").strip()
+        return line.decode("utf-8", "replace").strip()  # labels are UTF-8
 
 
 def format_features(row) -> str:
@@ -77,7 +78,7 @@ def parse_reply(line: str) -> Reply | None:
     if len(parts) >= 3 and parts[0] == "pred":
         try:
             us = int(parts[3]) if len(parts) > 3 else None
-            return Reply(line.strip(), int(parts[1]), parts[2], us)
+            return Reply(line.strip(), int(parts[1]), label_text(parts[2]), us)
         except ValueError:
             return Reply(line.strip(), error=f"malformed reply: {line.strip()}")
     if parts and parts[0] == "err":

@@ -29,7 +29,7 @@ import numpy as np
 from bingo_studio.boards import BOARDS, Board
 from bingo_studio.errors import UserError
 from bingo_studio.firmware.quantize import TANH_TABLE, QModel, stored_counts, uniform
-from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel, safe_word
+from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel, label_words, safe_word
 
 SMALL_INDEX_ROWS = 128  # rows a one-byte index addresses (7 bits + end-of-column flag)
 WIDE_INDEX_ROWS = 32768  # two-byte index: 15 bits + flag
@@ -88,10 +88,6 @@ def buffer_floats(widths: list[int]) -> tuple[int, int]:
 
 
 # ---- text the firmware prints: built here so sizes and code use the same strings ----------------
-def label_words(class_names: list[str]) -> list[str]:
-    return [safe_word(c, 24) or str(i) for i, c in enumerate(class_names)]
-
-
 @dataclass
 class LayerShape:
     name: str
@@ -188,8 +184,8 @@ def info_text(shape: ModelShape | QModel) -> str:
 
 
 def text_bytes(q: ModelShape) -> int:
-    labels = sum(len(w) + 1 for w in label_words(q.class_names)) + 1  # + the literal's own NUL
-    return (len(q.name) + 1) + labels + len(info_text(q)) + 1
+    labels = sum(len(w.encode()) + 1 for w in label_words(q.class_names)) + 1  # + the literal's own NUL
+    return (len(q.name) + 1) + labels + len(info_text(q).encode()) + 1
 
 
 # ---- the report -----------------------------------------------------------------------------------

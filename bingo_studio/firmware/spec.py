@@ -64,6 +64,9 @@ class FirmwareModel:
         for layer in self.layers:
             if layer.kind not in KINDS:
                 raise UserError(f"layer {layer.name} is of kind '{layer.kind}'; the firmware supports {KINDS}")
+            if not (np.all(np.isfinite(layer.weight)) and np.all(np.isfinite(layer.bias))):
+                raise UserError(f"layer {layer.name} holds NaN or infinite weights: the model is damaged or "
+                                "training diverged; nothing was exported")
         for a, b in zip(self.layers[:-1], self.layers[1:]):
             if a.n_out != b.n_in:
                 raise UserError(f"layer {b.name} takes {b.n_in} inputs but {a.name} gives {a.n_out}")
@@ -240,6 +243,54 @@ def mam_reduce(h: np.ndarray, w: np.ndarray, present: np.ndarray) -> np.ndarray:
         lo = np.where(present[None], p, np.inf).min(-1)
         out[c : c + step] = np.where(present.any(1)[None], hi + lo, 0.0)
     return out
+
+
+LABEL_BYTES = 32  # bytes of one label in the firmware's table (UTF-8)
+
+
+def _label_char(ch: str) -> str:
+    """A character as the board prints it: itself, or %XX per UTF-8 byte for those the line
+    protocol gives a meaning (space and comma separate, % escapes, = names a field, control chars)."""
+    if ch in " ,%=" or ord(ch) < 0x20 or ord(ch) == 0x7F:
+        return "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+    return ch
+
+
+def label_words(class_names: list[str]) -> list[str]:
+    """Each class name as one word of the protocol (``pred 3 <word> ...``, ``labels=a,b``): its UTF-8
+    text, reserved characters %-escaped (so "a b" and "a_b" stay apart), at most LABEL_BYTES bytes;
+    a word taken already or empty gets ``~<class index>``. ``label_text`` reads a word back."""
+    words: list[str] = []
+    for i, name in enumerate(class_names):
+        word = ""
+        for ch in str(name):
+            piece = _label_char(ch)
+            if len((word + piece).encode("utf-8")) > LABEL_BYTES - 4:  # room for a ~index suffix
+                break
+            word += piece
+        if not word or word in words:
+            word = f"{word}~{i}"
+            while word in words:  # a real label spelled like the suffixed one
+                word += f"~{i}"
+        words.append(word)
+    return words
+
+
+def label_text(word: str) -> str:
+    """The class name a board's label word stands for (undoes the %-escapes of ``label_words``)."""
+    from urllib.parse import unquote
+
+    return unquote(word)
+
+
+def c_string(text: str) -> str:
+    """A C string literal of ``text``'s UTF-8 bytes, plain ASCII as is, every other byte as a
+    three-digit octal escape (never a hex escape, which would swallow a following digit)."""
+    out = []
+    for b in text.encode("utf-8"):
+        ch = chr(b)
+        out.append(ch if 0x20 <= b < 0x7F and ch not in '"\\?' else f"\\{b:03o}")
+    return '"' + "".join(out) + '"'
 
 
 def safe_word(text: str, limit: int = 40) -> str:

@@ -16,6 +16,8 @@ def floor_for(dense_val_accuracy: float, min_accuracy: float | None = None,
     """The validation floor: ``min_accuracy`` when given, else the dense accuracy less ``max_drop``."""
     if min_accuracy is not None:
         return min_accuracy
+    if not 0.0 <= max_drop <= 1.0:  # NaN included: it would make the floor 0 and prune everything
+        raise UserError(f"--max-drop must be between 0 and 1, not {max_drop}")
     if not math.isfinite(dense_val_accuracy):
         raise UserError("the run has no valid dense validation accuracy; retrain it or give --min-accuracy")
     return max(0.0, dense_val_accuracy - max_drop)

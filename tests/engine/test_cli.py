@@ -5,6 +5,7 @@ import json
 import pytest
 
 from bingo_studio.cli import main
+from bingo_studio.runs import run_file
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def test_train_prune_info_json(cli_run, capsys):
     for key in ("sparsity", "val_accuracy", "test_accuracy", "dense_test_accuracy", "kept_weights", "total_weights"):
         assert key in result
     assert result["val_accuracy"] >= 0.85 and result["total_weights"] == 64 * 32 + 32 * 16 + 16 * 10
-    assert (cli_run / "mask.pt").exists() and (cli_run / "curve.json").exists()
+    assert run_file(cli_run, "mask.pt").exists() and run_file(cli_run, "curve.json").exists()
     assert main(["info", str(cli_run), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["sparsity"] == pytest.approx(result["sparsity"]) and info["status"] == "complete"
@@ -46,7 +47,7 @@ def test_csv_training_with_text_labels(tmp_path, capsys):
     assert main(["info", str(out), "--json"]) == 0
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert info["dense_test_accuracy"] > 0.8
-    assert (out / "data.csv").exists()  # the run keeps its data
+    assert run_file(out, "data.csv").exists()  # the run keeps its data
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import torch
 
 from bingo_studio.config import RunConfig, ScoringConfig, TrainConfig
 from bingo_studio.errors import UserError
-from bingo_studio.runs import load_run, save_run
+from bingo_studio.runs import load_run, run_file, save_run
 from bingo_studio.training import TaskState, train
 
 
@@ -27,8 +27,8 @@ def test_save_and_load_round_trip(digits_run, digits, tmp_path):
     [
         (lambda p: (p / "run.json").write_text("{not json"), "corrupted"),
         (lambda p: (p / "run.json").write_text(json.dumps({"format": "something-else"})), "not a BINGO Studio run"),
-        (lambda p: (p / "weights.pt").write_bytes(b"\x00garbage" * 10), "corrupted"),
-        (lambda p: (p / "scores.pt").unlink(), "missing"),
+        (lambda p: run_file(p, "weights.pt").write_bytes(b"\x00garbage" * 10), "damaged"),
+        (lambda p: run_file(p, "scores.pt").unlink(), "missing"),
         (lambda p: (p / "run.json").unlink(), "not a BINGO Studio run folder"),
     ],
 )
@@ -44,7 +44,7 @@ def test_weights_of_another_model_are_refused(digits_run, tmp_path):
     meta = json.loads((path / "run.json").read_text())
     meta["config"]["model"]["preset"] = "small"
     (path / "run.json").write_text(json.dumps(meta))
-    with pytest.raises(UserError, match="do not match"):
+    with pytest.raises(UserError, match="run.json: field 'widths' .* the settings give"):
         load_run(path)
 
 

@@ -243,13 +243,14 @@ def test_bad_models_are_refused_with_a_user_error():
         FirmwareModel.load("/nonexistent/model.npz")
 
 
-def test_hostile_names_become_one_ascii_word_each():
+def test_hostile_names_become_one_word_each_in_ascii_c():
     fm = _synthetic(np.random.default_rng(3), [6, 4, 7], 0.5)
     files = generate_c(fm)
-    assert all(text.isascii() for text in files.values())
+    assert all(text.isascii() for text in files.values())  # labels' UTF-8 bytes as octal escapes
     info = re.search(r'bingo_info\[\] BINGO_ROM = "(.*)";', files["bingo_model.c"]).group(1)
     assert info.startswith("model=synth_model_____ dataset=d_ta__set__ features=6 classes=7 ")
-    assert "labels=caf__au_lait,a_b,_q_,__,4,_0,x " in info
+    # UTF-8 kept (\303\251 is the e-acute), separators %-escaped, the empty label named by its index
+    assert "labels=caf\\303\\251%20au%20lait,a%2Cb,\\042q\\042,*/,~4,\\1340,x " in info
 
 
 # ---- the integer kernel's arithmetic at its edges -------------------------------------------------

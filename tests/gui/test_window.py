@@ -7,6 +7,7 @@ from gui_waits import LONG
 from bingo_studio.gui import project as projects
 from bingo_studio.gui.main_window import ABOUT
 from bingo_studio.gui.workers import TaskSlot, worker_copy
+from bingo_studio.runs import run_file
 
 
 def test_main_actions_have_shortcuts(window):
@@ -96,7 +97,7 @@ def test_quitting_autosaves_the_trained_run(qtbot, window, small_run):
     assert w.studio.dirty
     w.shutdown()  # what closing the window does once the user has answered
     folder = w.studio.autosave_dir
-    assert (folder / "project.json").exists() and (folder / "run" / "weights.pt").exists()
+    assert (folder / "project.json").exists() and run_file(folder / "run", "weights.pt").exists()
     assert str(folder.resolve()) in projects.recent_projects()  # File > Open recent finds it
     state, run = projects.load_project(folder)
     assert state["train"]["epochs"] == 9 and run.history == small_run.history

@@ -11,7 +11,7 @@ from bingo_studio.errors import UserError
 from bingo_studio.pruning.methods import bingo, finetune, gradual, imp, magnitude, psp, random_ratio
 from bingo_studio.pruning.methods.base import MethodResult, PruningMethod, TrainingMethod
 from bingo_studio.pruning.plan import PruneResult, PruningPlan
-from bingo_studio.runs import save_tensors, write_json
+from bingo_studio.runs import save_run
 
 PRUNED_WEIGHTS = "pruned_weights.pt"  # the pruned network's own weights, when they are not the run's final ones
 _MODULES = (bingo, magnitude, imp, random_ratio, finetune, gradual, psp)
@@ -49,24 +49,28 @@ def plan_for(run, method: str = "bingo", order: str = "intent", seed: int = 0) -
 
 def prune_run(run, method: str, min_accuracy: float, order: str = "intent", save: bool = True,
               plan: PruningPlan | None = None) -> PruneResult:
-    """Prune to the floor and, if the run has a folder, write mask.pt, prune.json and curve.json (and
-    pruned_weights.pt when the chosen network has weights of its own: a ladder rung).
+    """Prune to the floor and, if the run has a folder, save mask.pt, prune.json and curve.json (and
+    pruned_weights.pt when the chosen network has weights of its own: a ladder rung) with run.json
+    in one step (a kill leaves the previous prune or this one, never a mix).
     ``plan``: the method's plan on this run, already traced (the window's Prune step), reused."""
+    if not (0.0 <= min_accuracy <= 1.0):  # NaN included: a NaN floor would prune everything
+        raise UserError(f"the accuracy floor must be between 0 and 100%, not {min_accuracy}")
     plan = plan if plan is not None else plan_for(run, method, order)
     result = plan.prune(min_accuracy)
     if save and run.path is not None:
-        save_tensors(run.path / "mask.pt", result.masks)
-        own = run.path / PRUNED_WEIGHTS
-        if result.own_weights:
-            save_tensors(own, result.model.state_dict())
-        elif own.exists():
-            own.unlink()
-        write_json(run.path / "curve.json", {"method": result.method, **plan.curve().to_dict()})
-        write_json(run.path / "prune.json", result.to_dict())
-        run.extra["prune"] = result.to_dict()
-        from bingo_studio.runs import save_run
-
-        save_run(run, run.path)
+        summary = result.to_dict()
+        files = {"mask.pt": result.masks, "curve.json": {"method": result.method, **plan.curve().to_dict()},
+                 "prune.json": summary, PRUNED_WEIGHTS: result.model.state_dict() if result.own_weights else None}
+        previous = run.extra.get("prune")
+        run.extra["prune"] = summary
+        try:
+            save_run(run, run.path, files=files)
+        except BaseException:  # not saved: the run in memory keeps describing what is on disk
+            if previous is None:
+                del run.extra["prune"]
+            else:
+                run.extra["prune"] = previous
+            raise
     return result
 
 
