@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -125,7 +124,6 @@ def ctrl_c_cancels(cancel: Callable[[], None]) -> Iterator[None]:
         if pressed:
             raise KeyboardInterrupt
         pressed.append(True)
-        print("\nstopping at the next safe point (Ctrl-C again to stop now)...", file=sys.stderr)
         cancel()
 
     previous = signal.signal(signal.SIGINT, handler)

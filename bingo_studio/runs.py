@@ -14,7 +14,6 @@ import json
 import pickle
 import time
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -22,89 +21,15 @@ from torch import nn
 
 from bingo_studio import __version__
 from bingo_studio import run_schema as schema
-from bingo_studio.bingo.estimators import Scorer, make_scorer
-from bingo_studio.config import RunConfig
-from bingo_studio.data.dataset import Dataset
+from bingo_studio.bingo.estimators import make_scorer
 from bingo_studio.errors import UserError
 from bingo_studio.models import build_model, hidden_layers, prunable_layers
 from bingo_studio.run_folder import atomic_write, checked_bytes, commit, sha256_of
+from bingo_studio.training.run import Run  # noqa: F401 - the run in memory; this module is its folder
 
 FORMAT = "bingo-studio-run"
 FORMAT_VERSION = 2  # 2: generations behind run.json, a sha256 per file; 1 (plain names) still opens
 POINTER = "run.json"
-
-
-@dataclass
-class Run:
-    config: RunConfig
-    model: nn.Module
-    initial_state: dict[str, torch.Tensor]
-    scorer: Scorer
-    dataset: Dataset | None = None
-    history: list[dict] = field(default_factory=list)
-    status: str = "new"
-    train_seconds: float = 0.0
-    metrics: dict = field(default_factory=dict)
-    masks: dict[str, torch.Tensor] | None = None  # fixed masks the run was trained under, if any
-    path: Path | None = None
-    extra: dict = field(default_factory=dict)  # saved JSON-able results of later steps (pruning...)
-    ladder: object | None = None  # training.ladder.Ladder: the deployable networks grown after training
-
-    def get_dataset(self) -> Dataset:
-        if self.dataset is None:
-            from bingo_studio.data import load_dataset
-
-            cfg = self.config.dataset
-            if cfg.name == "csv" and self.path is not None:
-                folder = RunFolder(self.path)
-                if folder.has("data.csv"):  # the data the run was trained on, checked against its sha256
-                    folder.bytes("data.csv")
-                    cfg = type(cfg)(**{**vars(cfg), "csv_path": str(folder.stored_path("data.csv"))})
-            self.dataset = load_dataset(cfg)
-        return self.dataset
-
-    @property
-    def layers(self) -> dict[str, nn.Module]:
-        return prunable_layers(self.model)
-
-    def finish_metrics(self) -> None:
-        from bingo_studio.training.loop import evaluate
-
-        ds = self.get_dataset()
-        self.metrics["dense_val_accuracy"] = evaluate(self.model, *ds.tensors("val"))
-        self.metrics["dense_test_accuracy"] = evaluate(self.model, *ds.tensors("test"))
-        self.metrics["total_weights"] = sum(m.weight.numel() for m in self.layers.values())
-        self.metrics["train_seconds"] = self.train_seconds
-
-    def ensure_metrics(self) -> None:
-        """Dense accuracies of the weights as they are (a run saved mid-training by an older version
-        has none)."""
-        if "dense_val_accuracy" not in self.metrics or "dense_test_accuracy" not in self.metrics:
-            self.finish_metrics()
-
-    def summary(self) -> dict:
-        return {
-            "status": self.status,
-            "dataset": self.config.dataset.name,
-            "model": self.config.model.preset,
-            "widths": getattr(self.model, "widths", None),
-            "estimator": self.config.scoring.estimator,
-            "epochs_done": len(self.history),
-            **self.metrics,
-            **self._ladder_summary(),
-        }
-
-    def _ladder_summary(self) -> dict:
-        """The ladder's rungs and the lottery-ticket searches' check of the estimates that cut them."""
-        out = {}
-        check = getattr(self.scorer, "check", None)
-        if check is not None and check():
-            out["estimator_check"] = {k: round(v, 3) for k, v in check().items()}
-        if self.ladder is not None and self.ladder.rungs:
-            total = sum(m.weight.numel() for m in self.layers.values())
-            out["ladder"] = [{"kept_weights": total - r.pruned, "val_accuracy": r.val_accuracy, "cut_by": r.candidate}
-                             for r in self.ladder.rungs]
-        return out
 
 
 def tensor_bytes(tensors) -> bytes:
@@ -340,9 +265,15 @@ def load_run(path: str | Path) -> Run:
         from bingo_studio.training.ladder import Ladder
 
         ladder = Ladder.from_tensors(folder.tensors("ladder.pt"), model)
+    saved_csv = None
+    if folder.has("data.csv"):
+        def saved_csv() -> Path:  # the copy of the data, checked against its sha256 before use
+            folder.bytes("data.csv")
+            return folder.stored_path("data.csv")
     return Run(
         config=cfg, model=model, initial_state=initial, scorer=scorer, history=history, status=status,
-        train_seconds=float(train_seconds), metrics=metrics, masks=masks, path=folder.path, extra=extra, ladder=ladder,
+        train_seconds=float(train_seconds), metrics=metrics, masks=masks, path=folder.path, extra=extra,
+        ladder=ladder, saved_csv=saved_csv,
     )
 
 

@@ -47,13 +47,12 @@ def firmware_model_for_run(run, min_accuracy: float | None = None, method: str =
 
         saved = run.extra["prune"].get("test_accuracy")
         meta["test_accuracy"] = None if saved is None else round(saved, 4)  # as when pruned just now
-        own = run_file(run.path, PRUNED_WEIGHTS)
-        if own is not None:  # a ladder rung: the weights of the network the slider showed
+        if run_file(run.path, PRUNED_WEIGHTS) is not None:  # a ladder rung: the network the slider showed
             model = copy.deepcopy(run.model)
             try:
-                model.load_state_dict(load_tensors(own))
+                model.load_state_dict(load_tensors(run.path / PRUNED_WEIGHTS))
             except (RuntimeError, KeyError) as e:
-                raise UserError(f"{own} does not fit the run's model ({e})") from None
+                raise UserError(f"{run.path / PRUNED_WEIGHTS} does not fit the run's model ({e})") from None
     else:
         meta["pruned"] = False
         masks = {name: np.ones(tuple(layer.weight.shape), dtype=bool) for name, layer in run.layers.items()}

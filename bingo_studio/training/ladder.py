@@ -158,7 +158,7 @@ def _masked_accuracy(model, layers, masks, x, y) -> float:
 def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_state: dict | None = None) -> Ladder:
     """The ladder of a trained dense run (``run.model`` is left as it is). ``optimizer_state``: the
     training's optimizer, continued (its moments). Cancelling keeps the rungs done."""
-    from bingo_studio.training.loop import OPTIMIZERS
+    from bingo_studio.training.optimizers import OPTIMIZERS
     from bingo_studio.training.task import TaskCancelled
 
     state = state or TaskState()

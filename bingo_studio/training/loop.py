@@ -15,22 +15,10 @@ from bingo_studio.config import RunConfig
 from bingo_studio.data.dataset import Dataset
 from bingo_studio.errors import UserError
 from bingo_studio.models import build_model, prunable_layers
+from bingo_studio.training.evaluate import evaluate  # noqa: F401 - where callers have long found it
+from bingo_studio.training.optimizers import OPTIMIZERS
+from bingo_studio.training.run import Run
 from bingo_studio.training.task import Progress, TaskCancelled, TaskState
-
-OPTIMIZERS = {
-    "adam": lambda params, cfg: torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay),
-    "sgd": lambda params, cfg: torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay),
-}
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: dict | None = None) -> float:
-    """Accuracy of ``model`` (optionally with replacement parameters) on (x, y)."""
-    if params is None:
-        logits = model(x)
-    else:
-        logits = torch.func.functional_call(model, params, (x,))
-    return float((logits.argmax(1) == y).float().mean())
 
 
 def train(
@@ -50,8 +38,6 @@ def train(
     keep pruned weights at zero throughout, for methods that train a sparse network;
     ``init_state`` restarts from given weights (rewinding).
     """
-    from bingo_studio.runs import Run
-
     state = state or TaskState()
     tc, sc = cfg.train, cfg.scoring
     if tc.epochs < 1 or tc.batch_size < 1 or tc.lr <= 0:

@@ -73,8 +73,8 @@ def test_prune_saves_mask_curve_and_result_as_one_generation(copy):
     assert main(["prune", str(copy), "--min-accuracy", "0.3"]) == 0
     after = json.loads((copy / "run.json").read_text())["files"]
     assert after["weights.pt"] == before["weights.pt"]  # unchanged files are not rewritten
-    changed = {after[n]["file"].split(".")[-2] for n in after if after[n] != before[n]}
-    assert {"mask.pt", "prune.json"} <= {n for n in after if after[n] != before[n]} and len(changed) == 1
+    changed = {after[n]["file"].split(".")[-2] for n in after if after[n] != before.get(n)}
+    assert {"mask.pt", "prune.json"} <= {n for n in after if after[n] != before.get(n)} and len(changed) == 1
     run = load_run(copy)
     masks = load_mask(run)
     assert read_run_json(copy, "prune.json") == run.extra["prune"]

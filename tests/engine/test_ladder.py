@@ -70,7 +70,7 @@ def test_every_curve_point_meets_its_floor_on_validation_with_its_own_network(la
 
 
 def test_slider_prune_and_export_name_the_same_network(ladder_run):
-    from bingo_studio.firmware.cli import firmware_model_for_run
+    from bingo_studio.deploy.export import firmware_model_for_run
 
     plan = plan_for(ladder_run, "bingo")
     # a floor whose point is a recovered rung of the ladder (weights of its own, not the dense ones masked)
@@ -80,7 +80,9 @@ def test_slider_prune_and_export_name_the_same_network(ladder_run):
     result = prune_run(ladder_run, "bingo", floor)
     assert result.n_pruned == n and result.own_weights
     assert all(torch.equal(expected[k], result.model.state_dict()[k]) for k in expected)
-    saved = json.loads((ladder_run.path / "prune.json").read_text())
+    from bingo_studio.runs import read_run_json
+
+    saved = read_run_json(ladder_run.path, "prune.json")
     assert saved["pruned_weights"] == n and saved["test_accuracy"] == result.test_accuracy
     for fm in (firmware_model_for_run(ladder_run.path), firmware_model_for_run(ladder_run.path, floor)):
         assert fm.metadata["test_accuracy"] == round(result.test_accuracy, 4)
@@ -107,9 +109,11 @@ def test_a_damaged_ladder_file_is_refused_with_a_message(ladder_run, tmp_path):
 
     path = tmp_path / "copy"
     shutil.copytree(ladder_run.path, path)
-    data = torch.load(path / "ladder.pt", weights_only=True)
+    from bingo_studio.runs import load_tensors
+
+    data = load_tensors(path / "ladder.pt")
     data["pruned_at"] = data["pruned_at"][:-3]
-    torch.save(data, path / "ladder.pt")
+    save_run(load_run(path), path, files={"ladder.pt": data})  # well-formed and checksummed, but not the model's
     with pytest.raises(UserError, match="ladder.pt does not fit"):
         load_run(path)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import numpy as np
-from conftest import compile_c
+from firmware_helpers import compile_c
 
 from bingo_studio.firmware.codegen import TEMPLATES, write_sources
 from bingo_studio.firmware.simulator import parse_reply

@@ -4,6 +4,7 @@ simulated Uno. Proves the templates and build resources ship inside the package.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -24,7 +25,8 @@ def test_pyproject_lists_every_package():
 
 
 def _run(argv: list[str], cwd: Path, timeout: float = 600) -> str:
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the wheel provides the package
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     assert proc.returncode == 0, f"{argv}\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
 
