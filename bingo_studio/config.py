@@ -2,7 +2,7 @@
 
 The GUI and the CLI build the same objects; a run folder stores them in its ``run.json``, so a run
 is reproducible from that file alone. Every field carries its help text (``opt``): the CLI's flags
-are generated from these fields (bingo_studio/cli_options.py), so a new setting is one new field.
+are generated from these fields (bingo_studio/cli/options.py), so a new setting is one new field.
 """
 
 from __future__ import annotations

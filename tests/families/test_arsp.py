@@ -122,7 +122,7 @@ def test_static_masks_share_the_sparsity_in_every_layer(binary_run):
 def test_arsp_command_saves_a_pruned_run_that_loads(binary_run, tmp_path, capsys):
     import argparse
 
-    from bingo_studio.arsp.cli import register
+    from bingo_studio.cli.arsp_commands import register
     from bingo_studio.errors import UserError
     from bingo_studio.runs import load_run, load_tensors, save_run
 

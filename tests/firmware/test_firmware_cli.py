@@ -15,8 +15,9 @@ from uno_sketches import (
     session_dir,
 )
 
+from bingo_studio.cli import firmware_commands as cli
 from bingo_studio.errors import UserError
-from bingo_studio.firmware import cli, ports
+from bingo_studio.firmware import ports
 from bingo_studio.firmware.ports import DetectedBoard
 
 pytestmark = pytest.mark.usefixtures("avr_toolchain")

@@ -8,8 +8,8 @@ import re
 
 from uno_sketches import digits_run, session_dir
 
+from bingo_studio.cli import firmware_commands as cli
 from bingo_studio.deploy.export import export_run, firmware_model_for_run
-from bingo_studio.firmware import cli
 from bingo_studio.firmware.quantize import quantize, reference_predict
 from bingo_studio.runs import load_run
 

@@ -16,7 +16,7 @@ from bingo_studio.targets import TARGETS, board_targets
 
 
 def test_cli_and_window_list_the_same_targets(window):
-    from bingo_studio.firmware.cli import BOARD_CHOICES
+    from bingo_studio.cli.firmware_commands import BOARD_CHOICES
 
     box = window.deploy_page.board_box
     assert [box.itemData(i) for i in range(box.count())] == list(TARGETS)

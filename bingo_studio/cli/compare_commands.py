@@ -7,8 +7,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from bingo_studio.cli_options import INTERRUPTED, add_config_args, add_floor_args, config_from_args, ctrl_c_cancels
-from bingo_studio.cli_progress import ProgressBar
+from bingo_studio.cli.options import INTERRUPTED, add_config_args, add_floor_args, config_from_args, ctrl_c_cancels
+from bingo_studio.cli.progress import ProgressBar
 
 
 def register(subparsers) -> None:

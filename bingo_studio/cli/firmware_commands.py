@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
+from bingo_studio.cli.options import INTERRUPTED, ctrl_c_cancels, parse_accuracy
 from bingo_studio.deploy.build import STEP_WORDS, size_text
 from bingo_studio.errors import UserError
 from bingo_studio.targets import TARGETS, board_targets, get_target
@@ -55,16 +55,12 @@ def _run_streamed(action: str, verbose: bool, work):
     Ctrl-C mapped to a clean cancel of the PlatformIO process."""
     status = _Status(action, verbose)
     state = TaskState(lambda p: status(p.message))
-    main = threading.current_thread() is threading.main_thread()  # signal handlers only live there
-    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel()) if main else None
     try:
-        return work(state)
-    except TaskCancelled as e:
-        print(f"{action} {e}", file=sys.stderr)
-        raise SystemExit(130) from None
+        with ctrl_c_cancels(state.cancel):
+            return work(state)
+    except TaskCancelled:  # one line, exit 130, as every command (bingo_studio.cli.main)
+        raise KeyboardInterrupt from None
     finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
         status.close()
 
 
@@ -235,7 +231,7 @@ def cmd_simulate(a: argparse.Namespace) -> int:
     try:
         return _simulate(elf, a)
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
 
 
 def _simulate(elf: Path, a: argparse.Namespace) -> int:
@@ -282,7 +278,6 @@ def cmd_export(a: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    from bingo_studio.cli_options import parse_accuracy
 
     def common(p: argparse.ArgumentParser, offline_help: str) -> None:
         p.add_argument("dir", help="firmware project folder (from 'export')")

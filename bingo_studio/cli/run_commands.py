@@ -1,32 +1,22 @@
-"""The command-line face of BINGO Studio: the same engine calls the window makes.
-
-User mistakes end in one line on stderr and exit code 2; Ctrl-C ends a command with one line and
-exit code 130 (cli_options.ctrl_c_cancels); a traceback means a bug.
-"""
+"""The commands of the run: train, prune, info, and the lists of datasets, models and estimators."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
-from bingo_studio.cli_options import (
+from bingo_studio.cli.options import (
     INTERRUPTED,
     add_config_args,
     add_floor_args,
     config_from_args,
     ctrl_c_cancels,
 )
-from bingo_studio.cli_progress import ProgressBar
+from bingo_studio.cli.progress import ProgressBar
 from bingo_studio.config import DatasetConfig, ModelConfig
-from bingo_studio.errors import UserError
-
-# The command registry: modules that add their subcommands through register(subparsers).
-COMMAND_MODULES: tuple[str, ...] = ("bingo_studio.firmware.cli", "bingo_studio.compare_cli", "bingo_studio.arsp.cli")
+from bingo_studio.pruning.floor import DEFAULT_MAX_DROP
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -171,27 +161,23 @@ def cmd_estimators(a: argparse.Namespace) -> int:
 def cmd_demo(a: argparse.Namespace) -> int:
     """Train on digits, prune to a floor and show the result: the whole engine in one command."""
     out = a.out or "runs/demo-digits"
-    args = build_parser().parse_args(["train", "--dataset", "digits", "--epochs", str(a.epochs), "--out", out])
-    code = cmd_train(args)
+    p = argparse.ArgumentParser()
+    add_config_args(p)
+    p.add_argument("--out")
+    code = cmd_train(p.parse_args(["--dataset", "digits", "--epochs", str(a.epochs), "--out", out]))
     if code:
         return code
-    return cmd_prune(build_parser().parse_args(["prune", out]))
+    return cmd_prune(argparse.Namespace(run=out, min_accuracy=None, max_drop=DEFAULT_MAX_DROP, method="bingo",
+                                        order="intent", json=False))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="bingo-studio",
-        description="Train, prune with BINGO significance scores, and deploy to Arduino/ESP32/Pico."
-        " With no command, opens the window.",
-    )
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+def register(sub) -> None:
+    from bingo_studio.pruning.methods import METHODS
 
     t = sub.add_parser("train", help="train a model with BINGO scoring and save the run")
     add_config_args(t)
     t.add_argument("--out", help="run folder (default runs/<dataset>-<settings hash>)")
     t.set_defaults(func=cmd_train)
-
-    from bingo_studio.pruning.methods import METHODS
 
     pr = sub.add_parser("prune", help="prune a trained run to a minimum accuracy")
     pr.add_argument("run", help="run folder")
@@ -220,73 +206,3 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--epochs", type=int, default=20)
     dm.add_argument("--out")
     dm.set_defaults(func=cmd_demo)
-
-    import importlib
-
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).register(sub)
-    return p
-
-
-def launch_gui() -> int:
-    try:
-        from bingo_studio.gui.app import main as gui_main
-    except ModuleNotFoundError as e:
-        if e.name is None or not e.name.startswith("bingo_studio.gui"):
-            raise
-        print("The window is not part of this build yet: running the digits demo instead.")
-        return main(["demo"])
-    return gui_main()
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        return launch_gui()
-    interrupted = []
-
-    def on_sigint(*_):
-        interrupted.append(True)
-        raise KeyboardInterrupt
-
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
-    command = argv[0]
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        if not getattr(args, "func", None):
-            parser.print_help()
-            return 0
-        return args.func(args)
-    except UserError as e:
-        print(f"bingo-studio: error: {e}", file=sys.stderr)
-        return 2
-    except Exception:
-        if not interrupted:
-            raise
-        # Ctrl-C landed inside a library that turned it into another error (e.g. mid-import)
-        print(f"bingo-studio: interrupted: {command} stopped, files on disk are as before it", file=sys.stderr)
-        return INTERRUPTED
-    except KeyboardInterrupt:  # every file is written atomically: what is on disk is consistent
-        print(f"bingo-studio: interrupted: {command} stopped, files on disk are as before it", file=sys.stderr)
-        return INTERRUPTED
-    finally:
-        if in_main:
-            signal.signal(signal.SIGINT, previous)
-
-
-def entry() -> None:
-    """The console script and ``python -m bingo_studio``: main(), and an interrupted command ends
-    at once with 130 (files are already consistent; finalising a library whose import Ctrl-C cut
-    short can otherwise end the process by SIGINT instead)."""
-    code = main()
-    if code == INTERRUPTED:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(INTERRUPTED)
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    entry()
