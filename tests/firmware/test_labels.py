@@ -8,7 +8,7 @@ import numpy as np
 from firmware_helpers import compile_c
 
 from bingo_studio.firmware.codegen import TEMPLATES, write_sources
-from bingo_studio.firmware.simulator import parse_reply
+from bingo_studio.firmware.protocol_client import parse_reply
 from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel, label_text, label_words
 
 NAMES = ["café au lait", "a b", "a_b", "a,b", "日本語", "x=1", "50%", '"q"', "", "\\0", "a b"]
