@@ -220,7 +220,9 @@ def _feature_row(
     return values.astype(np.float32) if ok else None
 
 
-def _parse(path: Path, label: str | None, errors: _Errors, preview: dict | None = None) -> CsvTable | None:
+# Kept over the complexity limit: one pass over the rows that names the row and column of every kind of bad
+# cell; split, each check would walk the file again
+def _parse(path: Path, label: str | None, errors: _Errors, preview: dict | None = None) -> CsvTable | None:  # noqa: C901
     text = _read_text(path)
     delimiter = sniff_delimiter(text)
     decimal_comma = delimiter != ","

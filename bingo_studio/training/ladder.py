@@ -155,7 +155,9 @@ def _masked_accuracy(model, layers, masks, x, y) -> float:
         return float((torch.func.functional_call(model, params, (x,)).argmax(1) == y).float().mean())
 
 
-def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_state: dict | None = None) -> Ladder:
+# Kept over the complexity limit: the ladder loop: cut, recover, keep or stop; its steps share the optimiser
+# state and the budget
+def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_state: dict | None = None) -> Ladder:  # noqa: C901
     """The ladder of a trained dense run (``run.model`` is left as it is). ``optimizer_state``: the
     training's optimizer, continued (its moments). Cancelling keeps the rungs done."""
     from bingo_studio.training.optimizers import OPTIMIZERS

@@ -21,7 +21,9 @@ from bingo_studio.training.run import Run
 from bingo_studio.training.task import Progress, TaskCancelled, TaskState
 
 
-def train(
+# Kept over the complexity limit: the one training loop: epochs, steps, searches, cancel and saving share its
+# local state
+def train(  # noqa: C901
     cfg: RunConfig,
     dataset: Dataset,
     state: TaskState | None = None,
