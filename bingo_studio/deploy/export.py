@@ -62,8 +62,16 @@ def firmware_model_for_run(run, min_accuracy: float | None = None, method: str =
 def export_run(run, board: str, out: str | Path, min_accuracy: float | None = None, fmt: str = "int8",
                method: str = "bingo", exact_cycles: bool = False, plan=None) -> ExportResult:
     """Write a firmware project for a trained run (see firmware_model_for_run) for ``board`` (a
-    board key: a target's ``board.key``)."""
+    board key: a target's ``board.key``). The firmware's own test accuracy (the integer model's
+    Python reference, which the board matches answer for answer) goes into its `info` line beside
+    the pruned network's."""
+    from bingo_studio.firmware.quantize import quantize, reference_predict
+
+    run = _load(run)
     fmodel = firmware_model_for_run(run, min_accuracy, method, plan)
+    ds = run.get_dataset()
+    answers = reference_predict(quantize(fmodel, fmt), ds.x_test)
+    fmodel.metadata["firmware_test_accuracy"] = round(float(np.mean(answers == ds.y_test)), 4)
     result = export(fmodel, out, board, fmt=fmt, exact_cycles=exact_cycles)
     if not fmodel.metadata["pruned"]:
         result.notes.append(NOT_PRUNED)

@@ -117,6 +117,9 @@ class ExportResult:
             f"{self.size.nnz}/{self.size.n_weights} weights, {self.fmt}; firmware about {fit.flash}/"
             f"{fit.flash_limit} B flash, {fit.ram}/{fit.ram_limit} B RAM"
         )
+        acc = self.qmodel.metadata.get("firmware_test_accuracy") if self.qmodel is not None else None
+        if acc is not None:
+            head += f"; the firmware answers {acc:.1%} of the test split"
         if fit.fits:
             return head + ": fits"
         return head + (

@@ -177,7 +177,7 @@ def info_text(shape: ModelShape | QModel) -> str:
         f"weights={q.nnz}/{total}",
         f"sparsity={1 - q.nnz / total:.3f}",
     ]
-    for key in ("accuracy", "test_accuracy"):
+    for key in ("accuracy", "test_accuracy", "firmware_test_accuracy"):
         if isinstance(m.get(key), (int, float)):
             parts.append(f"{key}={float(m[key]):.4f}")
     return " ".join(parts)
