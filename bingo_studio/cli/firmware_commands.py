@@ -8,6 +8,7 @@ on a pipe); a failure ends in one plain line on stderr naming the full log, and 
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import sys
 import threading
@@ -152,13 +153,15 @@ def _console(sim, ser) -> None:
     shown = 0
     lines_in = [0]  # lines the board printed: its ready line, then one answer per line sent
 
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
     def pump_out() -> None:
         nonlocal shown
         while not stop.is_set():
             data = ser.read(ser.in_waiting or 1)
             if data:
                 lines_in[0] += data.count(b"\n")
-                sys.stdout.write(data.decode("ascii", "replace").replace("\r\n", "\n"))
+                sys.stdout.write(utf8.decode(data).replace("\r\n", "\n"))  # labels are UTF-8
                 sys.stdout.flush()
             while shown < len(sim.cycles):
                 c = sim.cycles[shown]

@@ -10,6 +10,7 @@ The tests on the device are deploy.device_test's, run in the serial thread (gui.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import deque
 
@@ -66,6 +67,7 @@ def plotter_values(line: str) -> dict[str, float] | None:
 class ConsolePage(QWidget):
     def __init__(self, studio: Studio, parent: QWidget | None = None):
         super().__init__(parent)
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.studio = studio
         self.link = SerialLink(self)
         self.last_test = None  # deploy.device_test.DeviceTestResult
@@ -251,7 +253,8 @@ class ConsolePage(QWidget):
         data, dropped = self.link.take()
         if not data and not dropped:
             return
-        text = data.decode("ascii", "replace").replace("\r", "")
+        # labels are UTF-8: a character split between two reads is completed by the next one
+        text = self._utf8.decode(data).replace("\r", "")
         if dropped:
             text = (
                 f"\n[... {dropped:,} bytes skipped: the board sends faster than the window can show ...]\n"

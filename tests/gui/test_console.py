@@ -68,3 +68,24 @@ def test_connect_to_a_missing_port_is_a_message(qtbot, window):
     cp.connect_port("/dev/ttyBINGO_NOPE")
     wait_until(lambda: "Cannot open /dev/ttyBINGO_NOPE" in cp.message.text())
     assert cp.connect_button.isEnabled() and cp.connect_button.text() == "Connect"
+
+
+def test_utf8_labels_show_as_text_even_when_a_character_is_split_between_reads(qtbot, window):
+    import time
+
+    cp = window.console_page
+    master, slave, port = _pty()
+    try:
+        cp.connect_port(port)
+        wait_until(lambda: cp.connect_button.text() == "Disconnect")
+        line = "pred 2 café 1234\n".encode()
+        cut = line.index("é".encode()) + 1  # inside the two bytes of é
+        os.write(master, line[:cut])
+        time.sleep(0.3)  # the console drains the first half on its own
+        os.write(master, line[cut:])
+        wait_until(lambda: "pred 2 café 1234" in cp.transcript.toPlainText())
+        assert "\ufffd" not in cp.transcript.toPlainText()
+    finally:
+        cp.link.close()
+        os.close(master)
+        os.close(slave)
