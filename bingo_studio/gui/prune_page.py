@@ -227,7 +227,9 @@ class PrunePage(QWidget):
         total = plan.total
         v = self.values
         v["pruned"].setText(f"<b>{info['sparsity']:.1%}</b> of {total:,} weights")
-        v["kept"].setText(f"{info['kept_weights']:,}")
+        dropped = info["kept_weights"] - pt.stored  # int8 codes that round to 0: the board need not store them
+        stored = f" ({pt.stored:,} stored on the board)" if dropped > 0 else ""
+        v["kept"].setText(f"{info['kept_weights']:,}{stored}")
         v["val"].setText(f"{info['val_accuracy']:.1%} (unpruned {plan.dense_val_accuracy:.1%})")
         v["test"].setText(f"<b>{pt.test_accuracy:.1%}</b> (unpruned {plan.dense_test_accuracy:.1%})")
         dense = grid[0]
@@ -245,6 +247,7 @@ class PrunePage(QWidget):
         self._selection = {
             **info,
             "test_accuracy": pt.test_accuracy,
+            "stored_weights": pt.stored,
             "model_flash": pt.model_flash,
             "model_ram": pt.model_ram,
             "fits": {k: f.fits for k, f in pt.boards.items()},

@@ -146,6 +146,11 @@ class LadderPlan:
         i = self._index_for(min_accuracy)
         return int(self.curve().counts[max(i, 0)]), i >= 0
 
+    def point_parameters(self, n_pruned: int) -> dict[str, torch.Tensor] | None:
+        """The parameters of the network at this point when they are its own (a ladder rung), else None."""
+        src = self._source(n_pruned)
+        return self._network(src)[1] if src.rung > 0 else None
+
     def apply(self, n_pruned: int) -> nn.Module:
         pruned = copy.deepcopy(self._template)
         pruned.load_state_dict(self._network(self._source(n_pruned))[1])
