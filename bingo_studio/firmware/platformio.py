@@ -277,6 +277,10 @@ def _too_big(text: str) -> str | None:
     if m:  # an AVR object is at most 32,767 bytes
         return (f"The model is too big for the board: its table {m.group(1)} is larger than one array can be "
                 "(prune more or use int8 weights)")
+    m = _first(r"size of array [`'\u2018]([^'\u2019]+)['\u2019] is too large", text)
+    if m:  # an AVR object is at most 32,767 bytes
+        return (f"The model is too big for the board: its table {m.group(1)} is larger than one array can be "
+                "(prune more or use int8 weights)")
     m = _first(r"section [`']\.?(bss|data|noinit)' (?:will not fit in|is not within) region", text)
     if m:
         over = _first(r"overflowed by (\d+) bytes", text)

@@ -37,7 +37,7 @@ def test_export_refuses_a_model_over_the_uno_flash_before_writing(tmp_path):
          "its table bingo_l0_val is larger than one array can be"),
         # 2.5 KB of activations on a 2 KB Uno
         ("volatile float bingo_buf[640];\nvolatile uint16_t s2;\nint hook2 = (bingo_buf[s2] = 1.0f, 0);\n",
-         "more RAM than the board has"),
+         "bytes of RAM but the board has 2,048"),
     ],
 )
 def test_an_overflowing_build_is_explained_in_the_studios_words(extra, words):

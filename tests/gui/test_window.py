@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gui_waits import LONG
+from gui_waits import LONG, wait_until
 
 from bingo_studio.gui import project as projects
 from bingo_studio.gui.main_window import ABOUT
@@ -31,7 +31,7 @@ def test_a_crashing_worker_becomes_a_message(qtbot):
     messages = []
     slot = TaskSlot()
     slot.start(broken, on_failed=messages.append)
-    qtbot.waitUntil(lambda: not slot.busy(), timeout=LONG)
+    wait_until(lambda: not slot.busy())
     assert messages[0].startswith("KeyError")
 
 
@@ -51,7 +51,7 @@ def test_a_new_task_supersedes_the_old_one(qtbot):
     slot.start(lambda _s: "new", got.append)
     assert old.state.cancelled  # asked to stop at its next check
     release.set()
-    qtbot.waitUntil(lambda: not slot.busy(), timeout=LONG)
+    wait_until(lambda: not slot.busy())
     old.wait()
     qtbot.wait(50)  # let a stale result reach the event loop, if it were still connected
     assert got == ["new"]
@@ -68,7 +68,7 @@ def test_stop_keeps_the_result_of_a_cancelled_task(qtbot):
 
     slot.start(loop, got.append)
     slot.stop()
-    qtbot.waitUntil(lambda: got == ["kept"], timeout=LONG)
+    wait_until(lambda: got == ["kept"])
     assert not slot.busy()
 
 
@@ -84,7 +84,7 @@ def test_workers_prune_a_copy_of_the_run(qtbot, small_run):
     plans = []
     for slot, method in zip(slots, ("bingo", "gmp", "bingo")):
         slot.start(lambda s, m=method: plan_with_grid(worker_copy(small_run), m, s), plans.append)
-    qtbot.waitUntil(lambda: len(plans) == 3, timeout=LONG)
+    wait_until(lambda: len(plans) == 3)
     for k, v in small_run.model.state_dict().items():
         assert torch.equal(v, before[k]), k
     assert all(p.model is not small_run.model for p, _ in plans)
