@@ -52,6 +52,7 @@ class DeployPage(QWidget):
         self._steps = 0  # PlatformIO steps seen in this build
         self._known_ports: set[str] = set()
         self._user_picked = False
+        self.built: tuple[str, str] | None = None  # (target key, export summary) of the last build
         self.list_boards = None  # replaced in tests; default: bingo_studio.firmware.ports.list_boards
 
         self.board_box = QComboBox()
@@ -245,6 +246,7 @@ class DeployPage(QWidget):
             ex, flashed, result = r
             st.set_firmware(ex)
             st.dirty = True
+            self.built = (self.board(), ex.summary)
             if flashed is None:
                 return self._finish(True, f"{target.build_text(result)}. Press {target.flash_verb} next.")
             st.set_device(target, flashed)
@@ -290,6 +292,7 @@ class DeployPage(QWidget):
         self._set_busy(False)
         self.log.clear()
         self.message = ""
+        self.built = None
         self.result.setText(NOTHING_YET)
         self.steps.setText("")
 
@@ -299,7 +302,10 @@ class DeployPage(QWidget):
         self.polls.cancel()
 
     def state(self) -> dict:
-        return {"board": self.board(), "offline": self.offline.isChecked()}
+        s = {"board": self.board(), "offline": self.offline.isChecked()}
+        if self.built is not None:
+            s["built"], s["built_summary"] = self.built
+        return s
 
     def restore(self, s: dict) -> None:
         if s.get("board"):
@@ -307,3 +313,17 @@ class DeployPage(QWidget):
             self._user_picked = True
         if "offline" in s and self.offline.isEnabled():
             self.offline.setChecked(bool(s["offline"]))
+        self._show_built_earlier(s.get("built"), s.get("built_summary", ""))
+
+    def _show_built_earlier(self, key: str | None, summary: str) -> None:
+        """A reopened project whose firmware folder came back into the session: say so, and what next
+        (the device itself cannot come back: a board may be unplugged, a simulator was stopped)."""
+        target = TARGETS.get(key) if key else None
+        if target is None or not (self.studio.work_dir / f"firmware-{target.board.key}").is_dir():
+            return
+        self.built = (key, summary)
+        self.message = (
+            f"Firmware for {target.title} built earlier: {summary.rstrip('.')}; press {target.flash_verb} "
+            "to put it on the board."
+        )
+        self.result.setText(f"<span style='color:#1a7f37'>{self.message}</span>")
