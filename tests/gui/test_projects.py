@@ -126,5 +126,13 @@ def test_a_saved_project_holds_the_firmware_and_reopens_with_it(qtbot, window, s
         session = w2.studio.work_dir
         assert session != folder and (session / "firmware-uno" / "src" / "bingo_model.c").is_file()
         assert Path(w2.studio.run.path).is_relative_to(session)
+        # Deploy shows the firmware built earlier and keeps the chosen target
+        dp2 = w2.deploy_page
+        assert dp2.board() == "sim" and dp2.flash_button.text() == "Start simulator"
+        assert dp2.message.startswith("Firmware for Simulated Uno built earlier: "), dp2.message
+        assert dp2.message.endswith("press Start simulator to put it on the board.")
+        assert w2.state()["deploy"]["built"] == "sim"  # saved again as it came
     finally:
         w2.shutdown()
+    w.new_project()
+    assert "built" not in w.state()["deploy"] and "built earlier" not in w.deploy_page.result.text()
