@@ -17,7 +17,8 @@ from bingo_studio.gui.board_fit import BoardFitView
 LATENCY_TIP = (
     "One prediction: the model's computation on the board for one sample, predicted from CPU "
     "cycles measured on the simulators (benchmarks/cycle_model.py). Sending the numbers over the "
-    "serial port takes longer: about 1 ms per 11 characters at 115200 baud."
+    "serial port takes longer: about 1 ms per 11 characters at 115200 baud. The time the board "
+    "reports in step 5 reads higher: it also counts the interrupts of the serial port receiving them."
 )
 
 
@@ -40,7 +41,7 @@ class BoardPanel(BoardFitView):
             lbl = QLabel("-")
             lbl.setMinimumWidth(80)
             model = MODELS[key]
-            lbl.setToolTip(f"{LATENCY_TIP}\n{model.note}")
+            lbl.setToolTip(f"{LATENCY_TIP}\n{'' if model.measured else 'An estimate. '}{model.note}")
             grid.addWidget(lbl, r, col)
             self.latency_labels[key] = lbl
         self._ms: dict[str, float | None] = {}
@@ -55,7 +56,7 @@ class BoardPanel(BoardFitView):
             ms = model.ms(features)
             self._ms[key] = ms
             text = f"{ms:.2f} ms" if ms < 10 else f"{ms:.0f} ms"
-            lbl.setText(text if model.measured else f"~{text} (estimate)")
+            lbl.setText(text if model.measured else f"<i>~{text}</i>")  # not measured: the tooltip says how
 
     def latencies(self) -> dict[str, float | None]:
         return dict(self._ms)

@@ -189,8 +189,8 @@ class DeployPage(QWidget):
             parts.append(f"The {self.target().title} runs on this computer: no board or port needed.")
         elif boards:
             parts.append("Found: " + "; ".join(b.label() for b in boards) + ".")
-        elif ports:
-            parts.append("Serial ports found, but no known board: pick the port yourself.")
+        elif any(b.usb for b in ports):  # a built-in port like /dev/ttyS0 is not a board
+            parts.append("USB serial ports found, but no known board: pick the port yourself.")
         else:
             parts.append(
                 "No board plugged in. Plug one in over USB (a charge-only cable shows nothing), "

@@ -39,6 +39,8 @@ def test_builtin_ports_stay_behind_other_ports(qtbot, window):
     assert _offered(cp) == []
     cp.connect_port()
     assert "No board" in cp.message.text() and not cp.link.is_open()
+    dp.select_board("uno")  # Deploy does not call a built-in port a board either
+    assert "No board plugged in" in dp.detected.text()
 
 
 def _pty():
