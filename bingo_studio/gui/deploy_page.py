@@ -38,6 +38,7 @@ from bingo_studio.targets import TARGETS, Target
 
 POLL_MS = 2000
 NOTHING_YET = "Train and prune a model, then build its firmware here."
+READY = "A trained model is ready: pick the board, then press Build, or put it on the board at once."
 
 
 class DeployPage(QWidget):
@@ -112,6 +113,7 @@ class DeployPage(QWidget):
         self.build_button.clicked.connect(lambda: self.start("build"))
         self.flash_button.clicked.connect(lambda: self.start("flash"))
         self.cancel_button.clicked.connect(self.cancel)
+        studio.run_changed.connect(self._run_changed)
         studio.ports_changed.connect(self._show_ports)
         studio.device_changed.connect(self._show_ports)
         self.poll_timer = QTimer(self)
@@ -199,6 +201,15 @@ class DeployPage(QWidget):
         if getattr(self.target(), "help", ""):  # e.g. the Pico: how to put it in BOOTSEL mode
             parts.append(self.target().help)
         self.detected.setText(" ".join(parts))
+
+    def _run_changed(self) -> None:
+        """A new model: what was built was another model's firmware (a reopened project's, set
+        before its run, stays: it is this run's)."""
+        st = self.studio
+        if st.run is None or self.busy() or (self.built is not None and not st.dirty):
+            return
+        self.built, self.message = None, ""
+        self.result.setText(READY)
 
     # -- export, build, flash ------------------------------------------------------------------------
     def busy(self) -> bool:

@@ -19,7 +19,7 @@ def _ports(dp, found):
 
 def test_simulators_get_no_port_advice_and_the_pico_gets_bootsel_help(qtbot, window):
     dp = window.deploy_page
-    _ports(dp, [DetectedBoard("/dev/ttyBINGO_X", "some serial thing", None, None)])
+    _ports(dp, [DetectedBoard("/dev/ttyBINGO_X", "some serial thing", 0x1234, 0x5678)])  # USB, unknown
     dp.select_board("sim")
     assert not dp.port_box.isEnabled()
     assert "pick the port" not in dp.detected.text() and "no board or port needed" in dp.detected.text()

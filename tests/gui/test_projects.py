@@ -110,6 +110,7 @@ def test_a_saved_project_holds_the_firmware_and_reopens_with_it(qtbot, window, s
     w.studio.set_run(small_run)
     wait_plan(qtbot, w)
     dp = w.deploy_page
+    assert "A trained model is ready" in dp.result.text()
     dp.select_board("sim")
     dp.start("build")
     wait_until(lambda: not dp.busy())
@@ -132,6 +133,10 @@ def test_a_saved_project_holds_the_firmware_and_reopens_with_it(qtbot, window, s
         assert dp2.message.startswith("Firmware for Simulated Uno built earlier: "), dp2.message
         assert dp2.message.endswith("press Start simulator to put it on the board.")
         assert w2.state()["deploy"]["built"] == "sim"  # saved again as it came
+        wait_plan(qtbot, w2)
+        assert "built earlier" in dp2.result.text()  # the run and its plan arriving keep it
+        w2.studio.set_run(small_run)  # another model: that firmware is not its own
+        assert "built" not in w2.state()["deploy"] and "A trained model is ready" in dp2.result.text()
     finally:
         w2.shutdown()
     w.new_project()
