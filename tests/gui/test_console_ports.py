@@ -79,17 +79,38 @@ def test_a_board_that_boots_is_asked_again_after_its_ready_line():
     def board():  # misses the first `info` while booting, then says ready and answers
         seen.append(_reads(master, 0.3))
         os.write(master, b"ready digits 64\n")
-        seen.append(_reads(master, 0.3))
+        seen.append(_reads(master, 1.5))  # asked again after the grace period
         os.write(master, b"info model=digits features=64\n")
 
     t = threading.Thread(target=board)
     try:
         with serial.Serial(port, 115200, timeout=0.05) as ser:
             t.start()
-            info = handshake(LineReader(ser), timeout=3.0)
+            info = handshake(LineReader(ser), timeout=3.0, grace=0.5)
         t.join()
         assert info == {"model": "digits", "features": "64"}
         assert seen == [b"info\n", b"info\n"]
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_board_that_heard_the_question_while_booting_is_not_asked_again():
+    master, slave, port = _pty()
+    seen = []
+
+    def board():  # got the first `info` while booting: says ready, then answers it
+        seen.append(_reads(master, 0.3))
+        os.write(master, b"ready digits 64\ninfo model=digits features=64\n")
+        seen.append(_reads(master, 1.0))
+
+    t = threading.Thread(target=board)
+    try:
+        with serial.Serial(port, 115200, timeout=0.05) as ser:
+            t.start()
+            assert handshake(LineReader(ser), timeout=3.0, grace=0.5)["model"] == "digits"
+            t.join()
+        assert seen == [b"info\n", b""]
     finally:
         os.close(master)
         os.close(slave)
