@@ -14,7 +14,8 @@ def _ports(dp, found):
     wait_until(lambda: not dp.polling())
     dp.list_boards = lambda **_kw: found
     dp.poll_ports()
-    wait_until(lambda: dp.port_box.count() == len(found))
+    # these ports, not the machine's own from the page's first poll
+    wait_until(lambda: [dp.port_box.itemData(i) for i in range(dp.port_box.count())] == [b.port for b in found])
 
 
 def test_simulators_get_no_port_advice_and_the_pico_gets_bootsel_help(qtbot, window):
