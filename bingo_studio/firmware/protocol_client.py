@@ -101,15 +101,28 @@ def wait_ready(reader: LineReader, timeout: float = 10.0) -> tuple[str, int]:
     raise UserError(f"The board did not say 'ready' within {timeout:.0f} s (is the BINGO firmware on it?)")
 
 
-def handshake(reader: LineReader, tries: int = 4, timeout: float = 2.0) -> dict[str, str]:
-    """Ask the firmware for its info line (a freshly reset board may need a moment to boot)."""
-    for _ in range(tries):
-        reader.ser.write(b"info\n")
-        deadline = time.monotonic() + timeout
-        while (line := reader.readline(deadline)) is not None:
-            if line.startswith("info "):
-                return parse_info(line)
-    raise UserError("The board does not answer 'info': is the BINGO firmware on it, at 115200 baud?")
+def handshake(reader: LineReader, timeout: float = 4.0, grace: float = 0.5) -> dict[str, str]:
+    """Ask the firmware for its info line, once. A board that resets when the port opens (an Uno)
+    may miss it while booting: if its `ready` line is not followed by the answer within ``grace``
+    seconds, `info` is asked again (an extra question could collide with the first test line); a
+    board silent for ``timeout`` seconds is not asked again."""
+    reader.ser.write(b"info\n")
+    deadline, resend_at, boots = time.monotonic() + timeout, None, 0
+    while True:
+        line = reader.readline(min(deadline, resend_at or deadline))
+        if line is None:
+            if resend_at is None or time.monotonic() >= deadline:
+                break
+            reader.ser.write(b"info\n")  # it booted and did not answer: it missed the first
+            resend_at, deadline = None, time.monotonic() + timeout
+        elif line.startswith("info "):
+            return parse_info(line)
+        elif line.startswith("ready ") and boots < 2:  # a board rebooting in a loop is not asked forever
+            boots += 1
+            resend_at = time.monotonic() + grace
+    raise UserError(
+        f"The board did not answer 'info' within {timeout:.0f} s: is the BINGO firmware on it, at 115200 baud?"
+    )
 
 
 def send_line(ser, line: str, pace_us: float = 0.0) -> None:

@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGroupBox,
     QHBoxLayout,
@@ -82,6 +83,12 @@ class ConsolePage(QWidget):
 
         self.port_box = QComboBox()
         self.port_box.setMinimumWidth(260)
+        self.other_ports = QCheckBox("other ports")
+        self.other_ports.setToolTip(
+            "Also list serial ports that are not USB devices (e.g. /dev/ttyS0, COM1): built-in or "
+            "virtual ports, where a board is rarely found"
+        )
+        self.other_ports.toggled.connect(lambda _on: self.refresh_ports(False))
         self.baud_box = QComboBox()
         self.baud_box.addItems(BAUDS)
         self.baud_box.setToolTip("Serial speed; the BINGO firmware uses 115200")
@@ -90,7 +97,8 @@ class ConsolePage(QWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         top = QHBoxLayout()
-        for w in (QLabel("Port:"), self.port_box, QLabel("Baud:"), self.baud_box, self.connect_button):
+        for w in (QLabel("Port:"), self.port_box, self.other_ports, QLabel("Baud:"), self.baud_box,
+                  self.connect_button):
             top.addWidget(w)
         top.addStretch(1)
 
@@ -178,14 +186,17 @@ class ConsolePage(QWidget):
 
     # -- ports ---------------------------------------------------------------------------------------
     def refresh_ports(self, prefer_device: bool = False) -> None:
-        """Fill the port list; keep the user's choice unless a board was just flashed (then offer it)."""
+        """Fill the port list; keep the user's choice unless a board was just flashed (then offer it).
+        Only USB ports and the running simulator's are offered unless "other ports" is ticked: a
+        built-in port like /dev/ttyS0 is not a board."""
         current = self.port_box.currentData()
         entries = []
         st = self.studio
         if st.device is not None and st.device_port:
             entries.append((f"{st.device_port}  {st.device_target.title}", st.device_port))
         for b in self.studio.ports:
-            entries.append((b.label(), b.port))
+            if b.usb or self.other_ports.isChecked() or b.port == st.device_port:
+                entries.append((b.label(), b.port))
         self.port_box.blockSignals(True)
         self.port_box.clear()
         for text, port in entries:
@@ -212,8 +223,8 @@ class ConsolePage(QWidget):
         port = port or self.port_box.currentData()
         if not port:
             self.message.setText(
-                "<span style='color:#c62828'>No port: plug a board in over USB, or flash the "
-                "Simulated Uno in step 4.</span>"
+                "<span style='color:#c62828'>No board: plug one in over USB, or start the "
+                "Simulated Uno in step 4 (tick \"other ports\" for ports that are not USB).</span>"
             )
             return
         self.message.setText(f"Connecting to {port}...")
@@ -243,6 +254,7 @@ class ConsolePage(QWidget):
         for w in (self.line, self.send_button, self.sample_button, self.testset_button):
             w.setEnabled(on and not self._job)
         self.port_box.setEnabled(not on)
+        self.other_ports.setEnabled(not on)
         self.baud_box.setEnabled(not on)
         if not on:
             self._job = ""

@@ -38,6 +38,7 @@ from bingo_studio.targets import TARGETS, Target
 
 POLL_MS = 2000
 NOTHING_YET = "Train and prune a model, then build its firmware here."
+READY = "A trained model is ready: pick the board, then press Build, or put it on the board at once."
 
 
 class DeployPage(QWidget):
@@ -52,6 +53,7 @@ class DeployPage(QWidget):
         self._steps = 0  # PlatformIO steps seen in this build
         self._known_ports: set[str] = set()
         self._user_picked = False
+        self.built: tuple[str, str] | None = None  # (target key, export summary) of the last build
         self.list_boards = None  # replaced in tests; default: bingo_studio.firmware.ports.list_boards
 
         self.board_box = QComboBox()
@@ -111,6 +113,7 @@ class DeployPage(QWidget):
         self.build_button.clicked.connect(lambda: self.start("build"))
         self.flash_button.clicked.connect(lambda: self.start("flash"))
         self.cancel_button.clicked.connect(self.cancel)
+        studio.run_changed.connect(self._run_changed)
         studio.ports_changed.connect(self._show_ports)
         studio.device_changed.connect(self._show_ports)
         self.poll_timer = QTimer(self)
@@ -188,8 +191,8 @@ class DeployPage(QWidget):
             parts.append(f"The {self.target().title} runs on this computer: no board or port needed.")
         elif boards:
             parts.append("Found: " + "; ".join(b.label() for b in boards) + ".")
-        elif ports:
-            parts.append("Serial ports found, but no known board: pick the port yourself.")
+        elif any(b.usb for b in ports):  # a built-in port like /dev/ttyS0 is not a board
+            parts.append("USB serial ports found, but no known board: pick the port yourself.")
         else:
             parts.append(
                 "No board plugged in. Plug one in over USB (a charge-only cable shows nothing), "
@@ -198,6 +201,15 @@ class DeployPage(QWidget):
         if getattr(self.target(), "help", ""):  # e.g. the Pico: how to put it in BOOTSEL mode
             parts.append(self.target().help)
         self.detected.setText(" ".join(parts))
+
+    def _run_changed(self) -> None:
+        """A new model: what was built was another model's firmware (a reopened project's, set
+        before its run, stays: it is this run's)."""
+        st = self.studio
+        if st.run is None or self.busy() or (self.built is not None and not st.dirty):
+            return
+        self.built, self.message = None, ""
+        self.result.setText(READY)
 
     # -- export, build, flash ------------------------------------------------------------------------
     def busy(self) -> bool:
@@ -245,6 +257,7 @@ class DeployPage(QWidget):
             ex, flashed, result = r
             st.set_firmware(ex)
             st.dirty = True
+            self.built = (self.board(), ex.summary)
             if flashed is None:
                 return self._finish(True, f"{target.build_text(result)}. Press {target.flash_verb} next.")
             st.set_device(target, flashed)
@@ -290,6 +303,7 @@ class DeployPage(QWidget):
         self._set_busy(False)
         self.log.clear()
         self.message = ""
+        self.built = None
         self.result.setText(NOTHING_YET)
         self.steps.setText("")
 
@@ -299,7 +313,10 @@ class DeployPage(QWidget):
         self.polls.cancel()
 
     def state(self) -> dict:
-        return {"board": self.board(), "offline": self.offline.isChecked()}
+        s = {"board": self.board(), "offline": self.offline.isChecked()}
+        if self.built is not None:
+            s["built"], s["built_summary"] = self.built
+        return s
 
     def restore(self, s: dict) -> None:
         if s.get("board"):
@@ -307,3 +324,17 @@ class DeployPage(QWidget):
             self._user_picked = True
         if "offline" in s and self.offline.isEnabled():
             self.offline.setChecked(bool(s["offline"]))
+        self._show_built_earlier(s.get("built"), s.get("built_summary", ""))
+
+    def _show_built_earlier(self, key: str | None, summary: str) -> None:
+        """A reopened project whose firmware folder came back into the session: say so, and what next
+        (the device itself cannot come back: a board may be unplugged, a simulator was stopped)."""
+        target = TARGETS.get(key) if key else None
+        if target is None or not (self.studio.work_dir / f"firmware-{target.board.key}").is_dir():
+            return
+        self.built = (key, summary)
+        self.message = (
+            f"Firmware for {target.title} built earlier: {summary.rstrip('.')}; press {target.flash_verb} "
+            "to put it on the board."
+        )
+        self.result.setText(f"<span style='color:#1a7f37'>{self.message}</span>")

@@ -258,8 +258,11 @@ class MainWindow(QMainWindow):
 
     def _show_project(self) -> None:
         st = self.studio
-        where = str(st.project_dir) if st.project_dir else f"not saved (autosave: {st.autosave_dir})"
-        self.project_label.setText(f"Project: {where}")
+        # short enough to leave the status bar's messages room at 1024 pixels; the full path on hover
+        self.project_label.setText(f"Project: {st.project_dir.name}" if st.project_dir else "Project: not saved")
+        self.project_label.setToolTip(
+            str(st.project_dir) if st.project_dir else f"Not saved yet: the work is kept in {st.autosave_dir}"
+        )
         self.setWindowTitle(f"BINGO Studio - {st.project_dir.name if st.project_dir else 'untitled'}")
 
     def _error(self, message: str) -> None:

@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bingo_studio.bingo.unmeasured import unmeasured_note
 from bingo_studio.gui import terms
-from bingo_studio.gui.board_fit import BOARD_KEYS, BoardFitView
+from bingo_studio.gui.board_fit import BOARD_KEYS
+from bingo_studio.gui.board_panel import BoardPanel, plan_with_latency
 from bingo_studio.gui.compare_view import CompareView
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.train_page import make_plot
@@ -93,7 +95,8 @@ class PrunePage(QWidget):
             val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(lbl, val)
             self.values[key] = val
-        self.fit_view = BoardFitView()
+        self.fit_view = BoardPanel()  # flash, RAM and one prediction's time per board
+        self._latency: dict = {}  # pruned count -> firmware.cycles features
 
         controls = QGroupBox("Minimum accuracy")
         cl = QVBoxLayout(controls)
@@ -133,7 +136,7 @@ class PrunePage(QWidget):
         left = QVBoxLayout()
         left.addWidget(controls)
         left.addWidget(numbers)
-        fits = QGroupBox("Fits on the board? (int8 firmware)")
+        fits = QGroupBox("What will my board do? (int8 firmware)")
         QVBoxLayout(fits).addWidget(self.fit_view)
         left.addWidget(fits)
         left.addWidget(self.compare_button)
@@ -170,7 +173,8 @@ class PrunePage(QWidget):
         self.progress.setVisible(True)
         self.progress.setValue(0)
         self.status.setText(f"Computing the pruning curve ({method})...")
-        self.work.start(lambda s: plan_with_grid(worker_copy(run), method, s, BOARD_KEYS),
+        self.fit_view.show_latency(None)
+        self.work.start(lambda s: plan_with_latency(plan_with_grid(worker_copy(run), method, s, BOARD_KEYS)),
                         lambda result: self._plan_ready(method, result), self._failed, self._progress)
 
     def _progress(self, p) -> None:
@@ -181,7 +185,7 @@ class PrunePage(QWidget):
         self.status.setText(f"<span style='color:#c62828'>{message}</span>")
 
     def _plan_ready(self, method: str, result) -> None:
-        plan, grid = result
+        plan, grid, self._latency = result
         self.progress.setVisible(False)
         self.studio.set_plan(plan, grid, method)
         curve = plan.curve()
@@ -190,6 +194,9 @@ class PrunePage(QWidget):
             f"{method}: dense validation accuracy {plan.dense_val_accuracy:.1%}. Move the slider: "
             "BINGO removes the least significant weights until accuracy would fall below your minimum."
         )
+        note = unmeasured_note(self.studio.run, method)
+        if note:  # a run cancelled early: say what the curve really ranks by
+            self.status.setText(f"<span style='color:#b26a00'>{note}</span> {self.status.text()}")
         self._enable(True)
         saved = self.studio.floor
         floor = saved if 0 < saved <= 1 else floor_for(plan.dense_val_accuracy)
@@ -240,6 +247,7 @@ class PrunePage(QWidget):
                 f"{0:.1%} <span style='color:#c62828'>(even the unpruned model is below this minimum)</span>"
             )
         self.fit_view.show_fits(pt.boards)
+        self.fit_view.show_latency(self._latency.get(info["pruned_weights"]))
         self.floor_line.setValue(floor)
         x = 100 * info["sparsity"]
         self.chosen_line.setValue(x)

@@ -4,9 +4,9 @@
         .venv/bin/python -m bingo_studio.gui.screenshots docs/screenshots
 
 Inputs: an output folder (``--only data``: step 1's shots alone, no training). Outputs: PNG files
-(01-data.png ... 07-console.png), each 1280x800, and step 1 with a CSV file whose text label column
-was guessed at 1280x800 and 1024x700 (the smallest window a laptop user is likely to have), and the
-getting-started tour. Work files (autosave, firmware) go to a temporary folder.
+of every step (01-data-1280x800.png ... 07-console-1024x700.png), each at 1280x800 and at 1024x700
+(the smallest window a laptop user is likely to have), and the getting-started tour. Work files
+(autosave, firmware) go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+SIZES = ((1280, 800), (1024, 700))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,14 +56,18 @@ def main(argv: list[str] | None = None) -> int:
         while time.monotonic() < end:
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
 
-    def shot(tab: int, name: str) -> None:
+    def shot(tab: int, stem: str) -> None:
         w.tabs.setCurrentIndex(tab)
-        settle()
-        w.grab().save(str(out / name))
-        print(out / name)
+        for size in SIZES:
+            w.resize(*size)
+            settle()
+            name = out / f"{stem}-{size[0]}x{size[1]}.png"
+            w.grab().save(str(name))
+            print(name)
+        w.resize(*SIZES[0])
 
     wait(lambda: w.studio.dataset is not None and "parameters" in w.data_page.model_info.text())
-    shot(0, "01-data.png")
+    shot(0, "01-data")
 
     bad = work / "measurements.csv"
     bad.write_text(
@@ -72,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     w.data_page.set_csv(str(bad))
     wait(lambda: "missing" in w.data_page.csv_errors.text())
-    shot(0, "02-data-csv-error.png")
+    shot(0, "02-data-csv-error")
 
     flowers = work / "flowers.csv"  # the label (text) is not the last column: it is guessed
     flowers.write_text(
@@ -86,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     w.data_page.set_csv(str(flowers))
     wait(lambda: w.studio.dataset is not None and w.studio.dataset.name == "csv" and w.data_page.sizes)
-    for size in ((1280, 800), (1024, 700)):
-        w.resize(*size)
-        shot(0, f"02-data-csv-label-{size[0]}x{size[1]}.png")
-    w.resize(1280, 800)
+    shot(0, "02-data-csv-label")
     tour = w.show_tour(0)
     settle()
     tour.grab().save(str(out / "08-tour.png"))
@@ -104,20 +107,19 @@ def main(argv: list[str] | None = None) -> int:
     w.train_page.epochs.setValue(a.epochs)
     w.tabs.setCurrentIndex(1)
     w.train_page.start()
-    wait(lambda: len(w.train_page.history) >= max(2, a.epochs // 2))
-    shot(1, "03-train.png")
-    wait(lambda: w.studio.run is not None)
+    wait(lambda: w.studio.run is not None and not w.train_page.is_training())
+    shot(1, "03-train")
     wait(lambda: w.studio.plan is not None and w.prune_page.slider.isEnabled())
-    shot(2, "04-prune.png")
+    shot(2, "04-prune")
     w.prune_page.compare_button.click()
     wait(lambda: not w.prune_page.compare_view.work.busy() and w.prune_page.compare_view.rows)
-    shot(2, "05-prune-compare.png")
+    shot(2, "05-prune-compare")
     w.prune_page.compare_view.setVisible(False)
 
     w.deploy_page.select_board("sim")
     w.deploy_page.start("flash")
     wait(lambda: not w.deploy_page.busy())
-    shot(3, "06-deploy.png")
+    shot(3, "06-deploy")
 
     cp = w.console_page
     cp.select_port(w.studio.device_port)
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: cp.last_sample is not None)
     cp.run_test_set()
     wait(lambda: cp.last_test is not None)
-    shot(4, "07-console.png")
+    shot(4, "07-console")
     w.shutdown()
     return 0
 

@@ -14,12 +14,13 @@ def _ports(dp, found):
     wait_until(lambda: not dp.polling())
     dp.list_boards = lambda **_kw: found
     dp.poll_ports()
-    wait_until(lambda: dp.port_box.count() == len(found))
+    # these ports, not the machine's own from the page's first poll
+    wait_until(lambda: [dp.port_box.itemData(i) for i in range(dp.port_box.count())] == [b.port for b in found])
 
 
 def test_simulators_get_no_port_advice_and_the_pico_gets_bootsel_help(qtbot, window):
     dp = window.deploy_page
-    _ports(dp, [DetectedBoard("/dev/ttyBINGO_X", "some serial thing", None, None)])
+    _ports(dp, [DetectedBoard("/dev/ttyBINGO_X", "some serial thing", 0x1234, 0x5678)])  # USB, unknown
     dp.select_board("sim")
     assert not dp.port_box.isEnabled()
     assert "pick the port" not in dp.detected.text() and "no board or port needed" in dp.detected.text()

@@ -110,6 +110,7 @@ def test_a_saved_project_holds_the_firmware_and_reopens_with_it(qtbot, window, s
     w.studio.set_run(small_run)
     wait_plan(qtbot, w)
     dp = w.deploy_page
+    assert "A trained model is ready" in dp.result.text()
     dp.select_board("sim")
     dp.start("build")
     wait_until(lambda: not dp.busy())
@@ -126,5 +127,17 @@ def test_a_saved_project_holds_the_firmware_and_reopens_with_it(qtbot, window, s
         session = w2.studio.work_dir
         assert session != folder and (session / "firmware-uno" / "src" / "bingo_model.c").is_file()
         assert Path(w2.studio.run.path).is_relative_to(session)
+        # Deploy shows the firmware built earlier and keeps the chosen target
+        dp2 = w2.deploy_page
+        assert dp2.board() == "sim" and dp2.flash_button.text() == "Start simulator"
+        assert dp2.message.startswith("Firmware for Simulated Uno built earlier: "), dp2.message
+        assert dp2.message.endswith("press Start simulator to put it on the board.")
+        assert w2.state()["deploy"]["built"] == "sim"  # saved again as it came
+        wait_plan(qtbot, w2)
+        assert "built earlier" in dp2.result.text()  # the run and its plan arriving keep it
+        w2.studio.set_run(small_run)  # another model: that firmware is not its own
+        assert "built" not in w2.state()["deploy"] and "A trained model is ready" in dp2.result.text()
     finally:
         w2.shutdown()
+    w.new_project()
+    assert "built" not in w.state()["deploy"] and "built earlier" not in w.deploy_page.result.text()
