@@ -26,13 +26,14 @@ from scipy.optimize import nnls
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bingo_studio.config import DatasetConfig, ModelConfig  # noqa: E402
+from pico_speed import train_pruned  # noqa: E402 - benchmarks/ is on the path when run as a script
+
+from bingo_studio.config import DatasetConfig  # noqa: E402
 from bingo_studio.data import load_dataset  # noqa: E402
 from bingo_studio.firmware.cycle_measure import pico_cycles, uno_cycles  # noqa: E402
 from bingo_studio.firmware.cycles import features_of  # noqa: E402
 from bingo_studio.firmware.quantize import quantize  # noqa: E402
 from bingo_studio.firmware.spec import FirmwareModel  # noqa: E402
-from bingo_studio.models import build_model  # noqa: E402
 
 FIT = [
     ("iris", [16], 0.0), ("iris", [8, 8], 0.5), ("wine", [32, 16], 0.5), ("wine", [16], 0.8),
@@ -43,29 +44,9 @@ FIT = [
 HELD_OUT = [("wine", [24, 12], 0.3), ("digits", [48, 24], 0.7), ("mnist-5k", [64], 0.92)]
 
 
-def train_pruned(ds, hidden, sparsity, epochs, seed=0):
-    torch.manual_seed(seed)
-    model = build_model(ModelConfig(preset="custom", hidden=hidden), ds.n_features, ds.n_classes)
-    x, y = ds.tensors("train")
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    linears = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
-    masks = {n: torch.ones_like(m.weight) for n, m in linears.items()}
-
-    def fit(steps):
-        for _ in range(steps):
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
-            with torch.no_grad():
-                for n, m in linears.items():
-                    m.weight.mul_(masks[n])
-
-    fit(epochs)
-    if sparsity > 0:
-        scores = torch.cat([m.weight.detach().abs().reshape(-1) for m in linears.values()])
-        threshold = torch.kthvalue(scores, int(round(sparsity * scores.numel()))).values
-        masks = {n: (m.weight.detach().abs() > threshold).float() for n, m in linears.items()}
-        fit(epochs // 2)
+def pruned_model(ds, hidden, sparsity, epochs, seed=0) -> FirmwareModel:
+    """The same training as the Pico benchmark's: full-batch Adam, magnitude-pruned, fine-tuned."""
+    model, masks = train_pruned(ds, hidden, sparsity, epochs, seed)
     return FirmwareModel.from_torch(model, ds, masks, name=f"{ds.name}-{'-'.join(map(str, hidden))}")
 
 
@@ -73,7 +54,7 @@ def measure(configs, datasets, samples, epochs, work):
     rows = []
     for name, hidden, sp in configs:
         ds = datasets[name]
-        q = quantize(train_pruned(ds, hidden, sp, epochs))
+        q = quantize(pruned_model(ds, hidden, sp, epochs))
         x = ds.x_test[:samples]
         tag = f"{name}-{'-'.join(map(str, hidden))}-{round(sp * 100)}"
         row = {"tag": tag, "features": features_of([ly.n_in for ly in q.layers] + [q.layers[-1].n_out],
