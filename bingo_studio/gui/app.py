@@ -18,7 +18,7 @@ def _splash(app):
     """A splash drawn with Qt only (no image file, no engine import)."""
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
-    from PySide6.QtWidgets import QSplashScreen
+    from PySide6.QtWidgets import QLabel
 
     from bingo_studio import __version__
 
@@ -32,9 +32,15 @@ def _splash(app):
     painter.drawText(pix.rect().adjusted(0, 40, 0, 0), Qt.AlignmentFlag.AlignCenter,
                      f"version {__version__}: from a dataset to a pruned network on your board")
     painter.end()
-    splash = QSplashScreen(pix)
-    splash.showMessage("Loading the training engine (PyTorch)...",
-                       Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter, QColor("#cfd8dc"))
+    painter = QPainter(pix)
+    painter.setPen(QColor("#cfd8dc"))
+    painter.drawText(pix.rect().adjusted(0, 0, 0, -12), Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+                     "Loading the training engine (PyTorch)...")
+    painter.end()
+    # a plain frameless window: QSplashScreen.show() waits up to a second for the window to be exposed
+    splash = QLabel()
+    splash.setWindowFlags(Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    splash.setPixmap(pix)
     splash.show()
     app.processEvents()
     return splash
@@ -61,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) > 1 and Path(argv[1]).is_dir():
         window.open_project(Path(argv[1]))
     window.show()
-    splash.finish(window)
+    splash.close()
     if show_at_start():
         window.show_tour()
     STARTUP["window"] = time.perf_counter() - t0
