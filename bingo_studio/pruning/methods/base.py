@@ -20,6 +20,7 @@ from bingo_studio.errors import UserError
 class PruningMethod:
     name: str
     description: str
+    per_layer: bool = False  # compare scores within each layer (every layer pruned by the same share)
 
     def importance(self, run, order: str = "intent", seed: int = 0) -> dict[str, torch.Tensor]:
         """Per-layer scores shaped like the weights; higher means keep."""

@@ -15,7 +15,7 @@ from bingo_studio.pruning.methods.base import PruningMethod, layerwise, scorer_a
 class Magnitude(PruningMethod):
     def importance(self, run, order: str = "intent", seed: int = 0):
         scores = {n: m.weight.detach().abs() for n, m in run.layers.items()}
-        return layerwise(scores) if self.name == "lmp" else scores
+        return layerwise(scores) if self.per_layer else scores
 
 
 class GradientMagnitude(PruningMethod):
@@ -24,7 +24,7 @@ class GradientMagnitude(PruningMethod):
         steps = max(float(run.scorer.grad_steps), 1.0)
         mean_grad = run.scorer.split(grad_sum / steps)
         scores = {n: (m.weight.detach() * mean_grad[n]).abs() for n, m in run.layers.items()}
-        return layerwise(scores) if self.name == "lgmp" else scores
+        return layerwise(scores) if self.per_layer else scores
 
 
 class RandomScores(PruningMethod):
@@ -38,8 +38,8 @@ class RandomScores(PruningMethod):
 
 METHODS = (
     Magnitude("gmp", "global magnitude |w|, one shot after training"),
-    Magnitude("lmp", "layer-wise magnitude |w|: every layer pruned by the same share"),
+    Magnitude("lmp", "layer-wise magnitude |w|: every layer pruned by the same share", per_layer=True),
     GradientMagnitude("ggmp", "global |w * mean gradient| (mean over the second half of training)"),
-    GradientMagnitude("lgmp", "layer-wise |w * mean gradient|"),
+    GradientMagnitude("lgmp", "layer-wise |w * mean gradient|", per_layer=True),
     RandomScores("rp", "random pruning of the trained network (seeded)"),
 )
