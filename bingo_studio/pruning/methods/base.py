@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 
 import torch
 
-from bingo_studio.errors import UserError
-
 
 @dataclass(frozen=True)
 class PruningMethod:
@@ -56,29 +54,6 @@ class TrainingMethod:
         """Find the sparsest mask meeting ``min_accuracy`` on validation. ``base_run`` is a finished
         dense run of ``cfg`` the method may start from (fine-tuning); others train from scratch."""
         raise NotImplementedError
-
-
-def scorer_attr(run, attr: str, method: str):
-    """A statistic the run's estimator gathered, or one clear message naming the estimator needed."""
-    value = getattr(run.scorer, attr, None)
-    if value is None:
-        raise UserError(
-            f"method '{method}' needs gradient statistics gathered during training; this run used the "
-            f"'{run.config.scoring.estimator}' estimator (train with --estimator train-time)"
-        )
-    return value
-
-
-def layerwise(scores: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Scores that prune every layer by the same share: a weight's rank within its layer over the
-    layer's size, so the global order interleaves layers evenly (L-variants of the magnitude scores)."""
-    out = {}
-    for name, s in scores.items():
-        flat = s.reshape(-1).double()
-        rank = torch.empty_like(flat)
-        rank[torch.argsort(flat, stable=True)] = torch.arange(len(flat), dtype=torch.float64)
-        out[name] = ((rank + 0.5) / len(flat)).reshape(s.shape)
-    return out
 
 
 def sub_state(state, lo: float, hi: float, phase: str):

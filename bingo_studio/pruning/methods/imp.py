@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from bingo_studio.pruning import importance
 from bingo_studio.pruning.masks import prune_lowest
 from bingo_studio.pruning.methods.base import (
     MethodResult,
@@ -28,7 +29,7 @@ from bingo_studio.training import Progress, TaskState, train
 
 def magnitude_prune(model, masks: dict[str, torch.Tensor], rate: float, per_layer: bool) -> dict[str, torch.Tensor]:
     """Nested masks: remove ``rate`` of the survivors (of each layer's, with ``per_layer``), smallest |w| first."""
-    scores = {n: getattr(model, n).weight.detach().abs() for n in masks}
+    scores = importance.magnitude({n: getattr(model, n) for n in masks})
     return prune_lowest(scores, masks, fraction=rate, per_layer=per_layer)
 
 

@@ -7,30 +7,25 @@ collected over the second half of training.
 
 from __future__ import annotations
 
-import torch
-
-from bingo_studio.pruning.methods.base import PruningMethod, layerwise, scorer_attr
+from bingo_studio.pruning import importance
+from bingo_studio.pruning.methods.base import PruningMethod
 
 
 class Magnitude(PruningMethod):
     def importance(self, run, order: str = "intent", seed: int = 0):
-        scores = {n: m.weight.detach().abs() for n, m in run.layers.items()}
-        return layerwise(scores) if self.per_layer else scores
+        scores = importance.magnitude(run.layers)
+        return importance.per_layer_ranks(scores) if self.per_layer else scores
 
 
 class GradientMagnitude(PruningMethod):
     def importance(self, run, order: str = "intent", seed: int = 0):
-        grad_sum = scorer_attr(run, "grad_sum", self.name)
-        steps = max(float(run.scorer.grad_steps), 1.0)
-        mean_grad = run.scorer.split(grad_sum / steps)
-        scores = {n: (m.weight.detach() * mean_grad[n]).abs() for n, m in run.layers.items()}
-        return layerwise(scores) if self.per_layer else scores
+        scores = importance.gradient_magnitude(run, self.name)
+        return importance.per_layer_ranks(scores) if self.per_layer else scores
 
 
 class RandomScores(PruningMethod):
     def importance(self, run, order: str = "intent", seed: int = 0):
-        g = torch.Generator().manual_seed(1000 + seed)
-        return {n: torch.rand(m.weight.shape, generator=g) for n, m in run.layers.items()}
+        return importance.random_scores(run.layers, seed)
 
     def label(self, run, order: str = "intent") -> str:
         return "rp"
