@@ -11,6 +11,7 @@ writes the tables and the text around them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from bingo_studio.package_data import templates_dir
 
 TEMPLATES = templates_dir()
 PROTOCOL_FILES = ("bingo_protocol.h", "bingo_protocol.c")
+PREFIX = "bingo_"  # every generated symbol's (Arduino's binary.h defines B1...: never a bare name)
 PER_LINE = 16
 
 
@@ -162,8 +164,12 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return template
 
 
-def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "layer") -> dict[str, str]:
-    """{"bingo_model.h": ..., "bingo_model.c": ...} for ``model`` (a QModel is used as is)."""
+def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "layer",
+               prefix: str = PREFIX) -> dict[str, str]:
+    """{"bingo_model.h": ..., "bingo_model.c": ...} for ``model`` (a QModel is used as is).
+
+    ``prefix`` names every symbol and file (``dig_predict`` in ``dig_model.h`` for "dig_"), so
+    several models can share one sketch; the line protocol drives the default ``bingo_`` one."""
     q = model if isinstance(model, QModel) else quantize(model, fmt, scales)
     report = sizes.size_report(q, boards=())
     comment = _comment(q, report)
@@ -189,7 +195,15 @@ def generate_c(model: FirmwareModel | QModel, fmt: str = "int8", scales: str = "
     parts.append(f"const char bingo_info[] BINGO_ROM = {c_string(sizes.info_text(q))};\n\n")
     kernel = "bingo_kernel_int.c" if q.fmt == "int8" else "bingo_kernel_float.c"
     parts.append((TEMPLATES / kernel).read_text())
-    return {"bingo_model.h": header, "bingo_model.c": "".join(parts)}
+    files = {"bingo_model.h": header, "bingo_model.c": "".join(parts)}
+    return files if prefix == PREFIX else {_prefixed(n, prefix): _prefixed(s, prefix) for n, s in files.items()}
+
+
+def _prefixed(text: str, prefix: str) -> str:
+    """The generated text with its own prefix (``bingo_``/``BINGO_`` names and file names) replaced."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*_", prefix):
+        raise UserError(f"a symbol prefix is letters and digits ending in '_', like 'dig_', not '{prefix}'")
+    return re.sub(r"\bBINGO_", prefix.upper(), re.sub(r"\bbingo_", prefix, text))
 
 
 # Kept over the complexity limit: one C table per field of the integer layer descriptor, each optional by

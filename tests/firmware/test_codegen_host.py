@@ -302,3 +302,30 @@ def test_whole_number_features_use_the_table_and_agree(host_cc, tmp_path, digits
     x = np.concatenate([digits.x_test[:50], digits.x_test[:50] + 0.5, -digits.x_test[:50], digits.x_test[:50] * 20])
     c_pred, c_out = run_host(host_cc, tmp_path, q, x.astype(np.float32))
     assert np.array_equal(c_out, reference_outputs(q, x))
+
+
+def test_two_prefixed_models_share_one_program(host_cc, tmp_path, digits, digits_model):
+    """emlearn's idea: a symbol prefix, so two generated models link into one sketch."""
+
+    wine = load_dataset(DatasetConfig(name="wine"))
+    model, masks = train_pruned(wine, [8], 0.5, epochs=40)
+    models = {"dig_": (quantize(digits_model), digits.x_test[:25]),
+              "wine_": (quantize(FirmwareModel.from_torch(model, wine, masks, name="wine")), wine.x_test[:25])}
+    main = ["#include <stdio.h>"]
+    body = []
+    for prefix, (q, x) in models.items():
+        for name, text in generate_c(q, prefix=prefix).items():
+            (tmp_path / name).write_text(text)
+        assert "bingo_" not in (tmp_path / f"{prefix}model.c").read_text()
+        main.append(f'#include "{prefix}model.h"')
+        rows = ",".join("{" + ",".join(f"{v:.9e}f" for v in row) + "}" for row in x)
+        main.append(f"static const float {prefix}x[{len(x)}][{x.shape[1]}] = {{{rows}}};")
+        body.append(f'for (int i = 0; i < {len(x)}; i++) printf("{prefix} %d\\n", {prefix}predict({prefix}x[i]));')
+    main.append("int main(void) {\n" + "\n".join(body) + "\nreturn 0;\n}")
+    (tmp_path / "both.c").write_text("\n".join(main) + "\n")
+    exe = compile_c(host_cc, [tmp_path / "both.c", tmp_path / "dig_model.c", tmp_path / "wine_model.c"],
+                    tmp_path / "both", [f"-I{tmp_path}"])
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split("\n")
+    for prefix, (q, x) in models.items():
+        got = [int(line.split()[1]) for line in out if line.startswith(prefix + " ")]
+        assert got == reference_predict(q, x).tolist()
