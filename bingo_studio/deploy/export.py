@@ -70,9 +70,9 @@ def export_run(run, board: str, out: str | Path, min_accuracy: float | None = No
     run = _load(run)
     fmodel = firmware_model_for_run(run, min_accuracy, method, plan)
     ds = run.get_dataset()
-    answers = reference_predict(quantize(fmodel, fmt), ds.x_test)
-    fmodel.metadata["firmware_test_accuracy"] = round(float(np.mean(answers == ds.y_test)), 4)
-    result = export(fmodel, out, board, fmt=fmt, exact_cycles=exact_cycles)
+    q = quantize(fmodel, fmt)  # once: measured here, then written as it is
+    q.metadata["firmware_test_accuracy"] = round(float(np.mean(reference_predict(q, ds.x_test) == ds.y_test)), 4)
+    result = export(q, out, board, exact_cycles=exact_cycles)
     if not fmodel.metadata["pruned"]:
         result.notes.append(NOT_PRUNED)
     return result

@@ -266,12 +266,14 @@ def _int_tables(q: QModel) -> list[str]:  # noqa: C901
         fields += [p + "bias", p + "mult", str(layer.n_in), str(layer.n_out), str(layer.lo), str(layer.hi)]
         fields += [" | ".join(flags) or "0", str(layer.bias_shift), str(layer.pre), str(layer.post)]
         descriptors.append("    {" + ", ".join(fields) + "}")
-    parts.append(
-        "\nstatic const bingo_layer_t bingo_layers[BINGO_N_LAYERS] BINGO_ROM = {\n"
-        + ",\n".join(descriptors)
-        + "\n};\n\n"
-    )
+    parts.append(_descriptor_table(descriptors))
     return parts
+
+
+def _descriptor_table(descriptors: list[str]) -> str:
+    """The layer descriptors (one ``{...}`` initialiser a layer) as the kernel's table."""
+    rows = ",\n".join(descriptors)
+    return f"\nstatic const bingo_layer_t bingo_layers[BINGO_N_LAYERS] BINGO_ROM = {{\n{rows}\n}};\n\n"
 
 
 def _float_tables(q: QModel) -> list[str]:
@@ -324,11 +326,7 @@ def _float_tables(q: QModel) -> list[str]:
             " | ".join(flags) or "0",
         ]
         descriptors.append("    {" + ", ".join(fields) + "}")
-    parts.append(
-        "\nstatic const bingo_layer_t bingo_layers[BINGO_N_LAYERS] BINGO_ROM = {\n"
-        + ",\n".join(descriptors)
-        + "\n};\n\n"
-    )
+    parts.append(_descriptor_table(descriptors))
     return parts
 
 

@@ -129,7 +129,7 @@ class ExportResult:
 
 
 def export(
-    model: FirmwareModel,
+    model: FirmwareModel | QModel,
     out_dir: str | Path,
     board: str,
     fmt: str = "int8",
@@ -137,16 +137,17 @@ def export(
     exact_cycles: bool = False,
     allow_oversize: bool = False,
 ) -> ExportResult:
-    """A project for one board plus its size report. A model the size model finds too big for the
-    board is refused before anything is written (``allow_oversize``: write it anyway, to read the code)."""
+    """A project for one board plus its size report (a QModel is used as is: ``fmt`` and ``scales``
+    are its own). A model the size model finds too big for the board is refused before anything is
+    written (``allow_oversize``: write it anyway, to read the code)."""
     b = get_board(board)
-    q = quantize(model, fmt, scales)
+    q = model if isinstance(model, QModel) else quantize(model, fmt, scales)
     report = size_report(q, boards=(b.key,))
     if not allow_oversize:
         refuse_oversize(report, b.key)
     project = write_project(q, out_dir, (b.key,), exact_cycles=exact_cycles)
     files = [project / "platformio.ini", project / "README.txt"] + [project / "src" / f for f in GENERATED]
-    return ExportResult(project, b.key, b.env, fmt, report, files, q)
+    return ExportResult(project, b.key, b.env, q.fmt, report, files, q)
 
 
 def refuse_oversize(report: SizeReport, board: str) -> None:
