@@ -22,10 +22,14 @@ def _drop_lowest(scores: torch.Tensor, keep: torch.Tensor, k: int) -> torch.Tens
     """``keep`` without its ``k`` lowest-scoring survivors (exact count, stable on ties)."""
     if k <= 0:
         return keep.clone()
-    ranked = torch.where(keep, scores.double(), torch.inf)
-    out = keep.clone()
-    out[torch.argsort(ranked, stable=True)[:k]] = False
-    return out
+    # NaN ranks last among the survivors (as a stable sort puts it), the pruned after them
+    ranked = torch.where(keep, torch.nan_to_num(scores.double(), nan=torch.finfo(torch.float64).max), torch.inf)
+    # the k-th value and a scan of the ties give a stable sort's first k without sorting everything
+    threshold = torch.kthvalue(ranked, k).values
+    drop = ranked < threshold
+    ties = torch.nonzero(ranked == threshold).flatten()[: k - int(drop.sum())]
+    drop[ties] = True
+    return keep & ~drop
 
 
 def prune_lowest(
