@@ -58,12 +58,22 @@ def cmd_prune(a: argparse.Namespace) -> int:
     run.ensure_metrics()
     floor = floor_for(run.metrics["dense_val_accuracy"], a.min_accuracy, a.max_drop)
     result = prune_run(run, a.method, floor, order=a.order)
+    firmware = _firmware_accuracy(run)
     if a.json:
-        print(json.dumps(result.to_dict()))
+        print(json.dumps({**result.to_dict(), "firmware_test_accuracy": firmware}))
     else:
         print_prune(result)
+        print(f"firmware (int8, as the board computes): test {firmware:.2%}, what export writes into its info line")
         print(f"mask saved in {a.run} (mask.pt with run.json)")
     return 0
+
+
+def _firmware_accuracy(run) -> float:
+    """The int8 firmware's test accuracy for the prune just saved, as `export` will build it."""
+    from bingo_studio.deploy.export import firmware_model_for_run, firmware_test_accuracy
+    from bingo_studio.firmware.quantize import quantize
+
+    return firmware_test_accuracy(quantize(firmware_model_for_run(run), "int8"), run.get_dataset())
 
 
 def print_prune(r) -> None:

@@ -25,10 +25,10 @@ def _load(run):
 
 
 def firmware_model_for_run(run, min_accuracy: float | None = None, method: str = "bingo",
-                           plan=None) -> FirmwareModel:
+                           plan=None, save: bool = True) -> FirmwareModel:
     """The run (a Run or its folder) as a FirmwareModel: pruned to ``min_accuracy`` now (the mask
-    saved to the run's folder; ``plan`` reuses a traced PruningPlan), else with the run's saved mask
-    (from `prune`), else dense (``metadata['pruned']`` is False)."""
+    saved to the run's folder unless ``save`` is False; ``plan`` reuses a traced PruningPlan), else
+    with the run's saved mask (from `prune`), else dense (``metadata['pruned']`` is False)."""
     from bingo_studio.runs import load_mask, load_tensors, run_file
 
     run = _load(run)
@@ -39,7 +39,7 @@ def firmware_model_for_run(run, min_accuracy: float | None = None, method: str =
     if min_accuracy is not None:
         from bingo_studio.pruning.methods import prune_run
 
-        result = prune_run(run, method, min_accuracy, plan=plan)
+        result = prune_run(run, method, min_accuracy, save=save, plan=plan)
         # the pruned network itself: a ladder point has weights of its own
         masks, meta["test_accuracy"], model = result.masks, round(result.test_accuracy, 4), result.model
     elif (masks := load_mask(run)) is not None:  # validated against the model and the saved prune
@@ -65,14 +65,32 @@ def export_run(run, board: str, out: str | Path, min_accuracy: float | None = No
     board key: a target's ``board.key``). The firmware's own test accuracy (the integer model's
     Python reference, which the board matches answer for answer) goes into its `info` line beside
     the pruned network's."""
-    from bingo_studio.firmware.quantize import quantize, reference_predict
+    from bingo_studio.firmware.quantize import quantize
 
     run = _load(run)
     fmodel = firmware_model_for_run(run, min_accuracy, method, plan)
     ds = run.get_dataset()
     q = quantize(fmodel, fmt)  # once: measured here, then written as it is
-    q.metadata["firmware_test_accuracy"] = round(float(np.mean(reference_predict(q, ds.x_test) == ds.y_test)), 4)
+    q.metadata["firmware_test_accuracy"] = firmware_test_accuracy(q, ds)
     result = export(q, out, board, exact_cycles=exact_cycles)
     if not fmodel.metadata["pruned"]:
         result.notes.append(NOT_PRUNED)
     return result
+
+
+def firmware_test_accuracy(q, dataset) -> float:
+    """A quantised model's test accuracy as the board computes it (the Python reference of its
+    integer or float kernel, which the board matches answer for answer): what its `info` says."""
+    from bingo_studio.firmware.quantize import reference_predict
+
+    return round(float(np.mean(reference_predict(q, dataset.x_test) == dataset.y_test)), 4)
+
+
+def point_firmware_accuracy(run, min_accuracy: float, method: str = "bingo", plan=None, fmt: str = "int8") -> float:
+    """The firmware's test accuracy for the network pruned to ``min_accuracy`` (the slider's point),
+    computed as export computes it, with nothing saved."""
+    from bingo_studio.firmware.quantize import quantize
+
+    run = _load(run)
+    fmodel = firmware_model_for_run(run, min_accuracy, method, plan, save=False)
+    return firmware_test_accuracy(quantize(fmodel, fmt), run.get_dataset())

@@ -302,7 +302,8 @@ def input_codes(layer: QLayer, x: np.ndarray) -> np.ndarray:
 def _int_sums(layer: QLayer, t: np.ndarray) -> np.ndarray:
     q = layer.values.astype(np.int64)
     if layer.kind != "mam":
-        return t @ q.T
+        # in float64, where BLAS multiplies: codes of |v| <= 127 sum exactly far beyond any layer's width
+        return (t.astype(np.float64) @ q.T.astype(np.float64)).astype(np.int64)
     present = layer.values != 0
     out = np.zeros((t.shape[0], layer.n_out), dtype=np.int64)
     for r in range(layer.n_out):

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -50,6 +50,12 @@ class PrunePage(QWidget):
 
         self.studio = studio
         self.work = TaskSlot(self)
+        # the firmware's own accuracy at the slider's point: a quantisation and an integer pass over the
+        # test split (a few hundred ms), so it runs in the background once the slider rests, kept per point
+        self.firmware_work = TaskSlot(self)
+        self._firmware: dict[int, float] = {}
+        self._firmware_timer = QTimer(self, singleShot=True, interval=150)
+        self._firmware_timer.timeout.connect(self._firmware_start)
         self.last_update_ms = 0.0
         self._selection: dict = {}
 
@@ -86,6 +92,7 @@ class PrunePage(QWidget):
             ("kept", "Weights kept:", "Connections the pruned network still uses"),
             ("val", "Validation accuracy:", terms.VALIDATION),
             ("test", "Test accuracy:", terms.VALIDATION),
+            ("firmware", "Firmware test accuracy:", terms.FIRMWARE_ACCURACY),
             ("flash", "Model in flash:", terms.FLASH),
             ("ram", "Model RAM (Uno):", terms.RAM),
         ):
@@ -186,6 +193,7 @@ class PrunePage(QWidget):
 
     def _plan_ready(self, method: str, result) -> None:
         plan, grid, self._latency = result
+        self._firmware = {}
         self.progress.setVisible(False)
         self.studio.set_plan(plan, grid, method)
         curve = plan.curve()
@@ -246,6 +254,7 @@ class PrunePage(QWidget):
             v["pruned"].setText(
                 f"{0:.1%} <span style='color:#c62828'>(even the unpruned model is below this minimum)</span>"
             )
+        self._show_firmware(info["pruned_weights"])
         self.fit_view.show_fits(pt.boards)
         self.fit_view.show_latency(self._latency.get(info["pruned_weights"]))
         self.floor_line.setValue(floor)
@@ -255,6 +264,7 @@ class PrunePage(QWidget):
         self._selection = {
             **info,
             "test_accuracy": pt.test_accuracy,
+            "firmware_test_accuracy": self._firmware.get(info["pruned_weights"]),  # None until computed
             "stored_weights": pt.stored,
             "model_flash": pt.model_flash,
             "model_ram": pt.model_ram,
@@ -263,6 +273,36 @@ class PrunePage(QWidget):
         }
         self.studio.floor = floor
         self.last_update_ms = 1000 * (time.perf_counter() - start)
+
+    # -- the firmware's accuracy at the chosen point (worker) ------------------------------------------
+    def _show_firmware(self, pruned: int) -> None:
+        acc = self._firmware.get(pruned)
+        if acc is None:
+            self.values["firmware"].setText("<i>computing...</i>")
+            self._firmware_timer.start()  # restarted by every move: computed once the slider rests
+        else:
+            self.values["firmware"].setText(f"<b>{acc:.1%}</b> (int8, what the board's info line says)")
+
+    def _firmware_start(self) -> None:
+        from bingo_studio.deploy.export import point_firmware_accuracy
+
+        run, plan, method, floor = self.studio.run, self.studio.plan, self.studio.method, self.floor()
+        if run is None or plan is None:
+            return
+        pruned = plan.lookup(floor)["pruned_weights"]
+        if pruned in self._firmware:
+            return
+
+        def done(acc: float) -> None:
+            self._firmware[pruned] = acc
+            if self._selection.get("pruned_weights") == pruned:
+                self._selection["firmware_test_accuracy"] = acc
+                self._show_firmware(pruned)
+
+        def failed(message: str) -> None:
+            self.values["firmware"].setText(f"<span style='color:#c62828'>{message}</span>")
+
+        self.firmware_work.start(lambda s: point_firmware_accuracy(run, floor, method, plan), done, failed)
 
     def selection(self) -> dict:
         return dict(self._selection)

@@ -31,6 +31,11 @@ VALIDATION = (
     "Validation data: samples kept aside from training to measure accuracy honestly while choosing how "
     "much to prune. Test data is a third set, used only to report the final accuracy."
 )
+FIRMWARE_ACCURACY = (
+    "Test accuracy of the int8 firmware for this network, computed as the board computes it (integer "
+    "arithmetic, answer for answer): the number the board's 'info' line prints after export. It may differ a "
+    "little from the network's own test accuracy above, which uses floating point."
+)
 FLASH = "Flash: the board's program memory. The firmware and the model's weights must fit in it."
 RAM = "RAM: the board's working memory (an Arduino Uno has only 2 KB). Activations must fit in it."
 EPOCH = "Epoch: one pass over all training samples."

@@ -52,3 +52,5 @@ def test_cli_trained_uno_model_answers_the_test_set_on_the_simulated_uno(tmp_pat
     # and the firmware's info line says so: the accuracy the board measured here, to the sample
     info = re.search(r"firmware_test_accuracy=([\d.]+)", (project / "src" / "bingo_model.c").read_text())
     assert info and float(info.group(1)) == round(int(m.group(2)) / len(ds.y_test), 4)
+    # `prune` said the same before anything was built
+    assert pruned["firmware_test_accuracy"] == float(info.group(1))

@@ -75,8 +75,13 @@ def test_digits_to_simulated_uno(qtbot, window):
     assert all((layer.mask == mask[layer.name].numpy()).all() for layer in fm.layers)
     n_pruned, _ = plan.count_for_floor(floor)
     assert fm.n_weights - fm.n_kept == n_pruned
-    # what the Prune page promised is what the board holds: the weights stored, to the weight
+    # what the Prune page promised is what the board holds: the weights stored, to the weight, and the
+    # firmware's test accuracy, to the sample (computed in the background once the slider rested)
     assert st.export.qmodel.nnz == w.prune_page.selection()["stored_weights"]
+    wait_until(lambda: w.prune_page.selection()["firmware_test_accuracy"] is not None)
+    shown_firmware = w.prune_page.selection()["firmware_test_accuracy"]
+    assert shown_firmware == st.export.qmodel.metadata["firmware_test_accuracy"]
+    assert f"{shown_firmware:.1%}" in w.prune_page.values["firmware"].text()
 
     # 5. the console on the simulated board's pty; the whole test set on the device
     w.tabs.setCurrentIndex(4)
