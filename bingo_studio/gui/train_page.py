@@ -239,6 +239,10 @@ class TrainPage(QWidget):
 
     def _progress(self, p) -> None:
         self.progress.setValue(int(1000 * p.fraction))
+        if p.pruned is not None:  # a rung of the ladder, after the epochs: the pruned share grows
+            self.status.setText(f"{p.message[:1].upper()}{p.message[1:]} · elapsed {_clock(p.elapsed)}")
+            self.show_significance(p.significance, p.pruned)
+            return
         text = f"Epoch {p.epoch} of {p.epochs}"
         if p.loss is not None:
             text += f" · loss {p.loss:.3f}"
@@ -321,23 +325,30 @@ class TrainPage(QWidget):
         ]
         self._plot_history()
 
-    def show_significance(self, significance: dict[str, np.ndarray]) -> None:
+    def show_significance(self, significance: dict[str, np.ndarray], pruned: dict[str, float] | None = None) -> None:
         """One step histogram a layer, as the share of that layer's weights in each bin, over the whole
         range of the measured values (none clipped into an end bin); weights at exactly zero (-12 on the
-        train-time scale) are left out."""
+        train-time scale) are left out. ``pruned``: while the ladder grows, the share of each layer
+        pruned so far; those weights (NaN) are left out too, so each layer's area is what it keeps."""
         values = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in significance.values()])
         values = values[np.isfinite(values) & (values > ZERO_SIGNIFICANCE)]
         lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
         flat = hi - lo <= 1e-12 * max(1.0, abs(hi))
-        self.sig_plot.setTitle(
-            SIG_TITLE + (" - not measured yet, all equal so far" if flat else ""), color="#222", size="10pt"
-        )
+        title = SIG_TITLE + (" - not measured yet, all equal so far" if flat else "")
+        if pruned is not None:
+            total = sum(significance[n].size for n in pruned)
+            share = sum(pruned[n] * significance[n].size for n in pruned) / max(1, total)
+            title = f"{SIG_TITLE} - ladder: {share:.1%} of the weights pruned; each area is what its layer keeps"
+        self.sig_plot.setTitle(title, color="#222", size="10pt")
         if flat:
             lo, hi = lo - 0.5, hi + 0.5
         edges = np.linspace(lo, hi, HIST_BINS + 1)
         for i, (name, v) in enumerate(significance.items()):
-            counts, _ = np.histogram(np.asarray(v, dtype=np.float64).ravel(), bins=edges)
-            share = counts / max(1, counts.sum())
+            v = np.asarray(v, dtype=np.float64).ravel()
+            counts, _ = np.histogram(v[np.isfinite(v)], bins=edges)
+            # of the layer's weights: as the ladder prunes, the area shrinks to the share kept
+            share = counts / max(1, counts.sum() if pruned is None else v.size)
+            label = f"{name} ({v.size:,} weights" + ("" if pruned is None else f", {pruned[name]:.0%} pruned") + ")"
             item = self.hist_items.get(name)
             if item is None:
                 color = LAYER_COLORS[i % len(LAYER_COLORS)]
@@ -350,11 +361,20 @@ class TrainPage(QWidget):
                     fillLevel=0,
                     brush=brush,
                     pen=pg.mkPen(color, width=2),
-                    name=f"{name} ({v.size:,} weights)",
+                    name=label,
                 )
                 self.hist_items[name] = item
             else:
                 item.setData(edges, share)
+                self._rename(item, label)
+
+    def _rename(self, item, label: str) -> None:
+        """A histogram's legend entry (pyqtgraph reads the name once, when the item is added)."""
+        item.opts["name"] = label
+        legend = self.sig_plot.getPlotItem().legend
+        for sample, text in getattr(legend, "items", []):
+            if sample.item is item:
+                text.setText(label)
 
     def state(self) -> dict:
         return {

@@ -18,6 +18,7 @@ import copy
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -131,6 +132,17 @@ class _Significance:
         self.taylor.mul_(EMA).add_((g * w).abs(), alpha=1 - EMA)
         self.grad_sq.mul_(EMA).add_(g * g, alpha=1 - EMA)
 
+    def shown(self, run, masks: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+        """Per layer, the significance the live plot shows during training (the same units), for the
+        survivors; pruned weights are NaN."""
+        if self.gradient:
+            w = flatten({n: m.weight.detach() for n, m in self.layers.items()}).abs()
+            flat = torch.log10((w * self.taylor.sqrt()).clamp(min=1e-12))
+        else:
+            flat = run.scorer.flat_significance().double()
+        flat = torch.where(flatten(masks), flat.double(), torch.nan)
+        return {n: t.numpy().copy() for n, t in unflatten(flat, masks).items()}
+
     def candidates(self) -> dict[str, torch.Tensor]:
         if not self.gradient:
             return {"estimator": self.fixed}
@@ -238,7 +250,9 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
                               {k: v.detach().clone() for k, v in model.state_dict().items()}, imp, val, name))
             state.report(Progress("ladder", min(1.0, steps / budget),
                                   f"ladder rung {len(rungs)}: {s:.1%} pruned, validation {val:.2%}",
-                                  val_accuracy=val, elapsed=time.perf_counter() - start))
+                                  val_accuracy=val, elapsed=time.perf_counter() - start,
+                                  significance=significance.shown(run, masks),
+                                  pruned={n: float((~m).sum()) / m.numel() for n, m in masks.items()}))
             if val < dense_val - lc.max_drop or s >= lc.max_sparsity:
                 break
             if val >= target - lc.start_drop - 1e-9:  # recovered (within the tolerance): further if it came easily

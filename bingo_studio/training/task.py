@@ -34,6 +34,8 @@ class Progress:
     eta: float | None = None
     # per-layer significance (higher = more important), sent at epoch ends for the live histograms
     significance: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    # the ladder's rungs: the share of each layer's weights pruned so far (their significance is NaN)
+    pruned: dict[str, float] | None = None
 
 
 class TaskState:

@@ -128,3 +128,23 @@ def test_the_significance_shown_is_measured_from_the_first_epoch(digits):
     assert first.epoch == 1
     for name, values in first.significance.items():  # a spread of measured values in every layer
         assert np.isfinite(values).all() and float(np.std(values)) > 0.1, name
+
+
+def test_the_live_plot_sees_each_rung_prune_more(digits):
+    """While the ladder grows, each rung reports each layer's pruned share, and the significance it
+    reports is NaN for exactly the weights that rung pruned (what the plot leaves out)."""
+    from bingo_studio.training import TaskState
+
+    reports = []
+    run = train(RunConfig(train=TrainConfig(epochs=4, seed=0)), digits,
+                TaskState(lambda p: reports.append(p) if p.pruned is not None else None))
+    rungs = run.ladder.rungs
+    assert len(reports) == len(rungs) >= 2
+    for p, rung in zip(reports, rungs):
+        assert p.phase == "ladder" and p.epoch == 0  # not an epoch: the window's history stays per epoch
+        for name, mask in rung.masks.items():
+            gone = ~mask.numpy()
+            assert p.pruned[name] == pytest.approx(gone.mean())
+            assert np.array_equal(np.isnan(p.significance[name]), gone), name
+    shares = [sum(p.pruned[n] * m.numel() for n, m in r.masks.items()) for p, r in zip(reports, rungs)]
+    assert shares == sorted(shares) and shares[-1] > shares[0]

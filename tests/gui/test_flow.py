@@ -34,6 +34,10 @@ def test_digits_to_simulated_uno(qtbot, window):
     assert len(w.train_page.history) == 3  # live points, one an epoch
     assert w.train_page.loss_curve.getData()[0].tolist() == [1, 2, 3]
     assert set(w.train_page.hist_items) == {"fc0", "fc1", "fc2"}  # one histogram a layer
+    # the ladder grew after the epochs: the plot says how much is pruned, in all and per layer
+    assert "ladder:" in w.train_page.sig_plot.getPlotItem().titleLabel.text
+    legend = [label.text for _, label in w.train_page.sig_plot.getPlotItem().legend.items]
+    assert len(legend) == 3 and all("% pruned" in t for t in legend), legend
     assert (Path(st.run.path) / "run.json").exists() and Path(st.run.path).parent == st.work_dir  # saved every epoch
 
     # 3. prune: the slider is a lookup on the engine's curve
