@@ -71,8 +71,8 @@ def one_seed(dataset_name: str, preset: str, seed: int, epochs: int) -> dict:
 
     TRAINING_METHODS["imp"].run(cfg, ds, min(floors), on_round=on_round)
     total = plan.total
-    out = {"dense_val": dense, "plain_cpu": plain_cpu, "train_cpu": train_cpu, "ladder_cpu": ladder.seconds,
-           "rungs": len(ladder.rungs), "floors": []}
+    out = {"dense_val": dense, "val_n": len(ds.y_val), "plain_cpu": plain_cpu, "train_cpu": train_cpu,
+           "ladder_cpu": ladder.seconds, "rungs": len(ladder.rungs), "floors": []}
     for floor in floors:
         info = plan.lookup(floor)
         res = plan.prune(floor)
@@ -153,6 +153,12 @@ def report(results: dict, plot_path: str | None) -> None:
     for name, per_seed in results.items():
         ratio = med([s["train_cpu"] / s["plain_cpu"] for s in per_seed])
         print(f"{name}: default training costs {ratio:.2f}x a plain training run of the same epochs (CPU, median)")
+        if "val_n" in per_seed[0]:  # how coarse a floor is: one point of validation accuracy in samples
+            n_val = per_seed[0]["val_n"]
+            print(f"{name}: {n_val} validation samples, so 1 point = {n_val / 100:.1f} samples")
+        kept = ", ".join(f"seed {i}: " + "/".join(f"{f['ladder_kept'] / f['imp_kept']:.2f}" for f in s["floors"])
+                         for i, s in enumerate(per_seed))
+        print(f"{name}: default/IMP kept at each floor, per seed (in the order run): {kept}")
     if plot_path:
         plot(rows, plot_path)
 
