@@ -82,12 +82,12 @@ static inline int32_t bingo_mul16(int16_t a, int16_t b)
 #define bingo_mul16(a, b) ((int32_t)(int16_t)(a) * (int16_t)(b))
 #endif
 
-/* Row r of layer L has the sum v: its bias is added (int16 << bias_shift). */
-static int32_t bingo_biased(const bingo_layer_t *L, uint16_t r, int32_t v)
+/* Row r's bias (int16 << bias_shift), where its sum starts. */
+static int32_t bingo_bias(const bingo_layer_t *L, uint16_t r)
 {
     int32_t b = (int16_t)bingo_rd_u16(L->bias + r);
     if (L->bias_shift) b = (int32_t)((uint32_t)b << L->bias_shift); /* shift loops only when needed */
-    return v + b;
+    return b;
 }
 
 /* y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post) (post 16: the product's high half, whole
@@ -120,22 +120,24 @@ static BINGO_NOINLINE int16_t bingo_requant(const bingo_layer_t *L, uint16_t r, 
     return y;
 }
 
-/* Row r of layer k is done: its code goes to the next layer's input, or to the class scores
- * (a RAW last layer: the sums themselves). */
-static void bingo_emit(const bingo_layer_t *L, uint8_t k, uint16_t r, int32_t v)
+/* Row r of layer L is done with the sum v (bias included): its code goes to the next layer's input
+ * ``out``, or (out NULL) to the class scores, there the sum itself for a RAW last layer. */
+static void bingo_store(const bingo_layer_t *L, int8_t *out, uint16_t r, int32_t v)
 {
     int16_t y;
-    v = bingo_biased(L, r, v);
     if (L->flags & BINGO_RAW) {
         bingo_score[r] = v;
         return;
     }
     y = bingo_requant(L, r, v);
-    if (k + 1u < BINGO_N_LAYERS)
-        bingo_out_buf(k)[r] = (int8_t)y;
+    if (out)
+        out[r] = (int8_t)y;
     else
         bingo_score[r] = y;
 }
+
+/* The next layer's input, or NULL after the last layer (its outputs are the class scores). */
+static int8_t *bingo_out_of(uint8_t k) { return k + 1u < BINGO_N_LAYERS ? bingo_out_buf(k) : (int8_t *)0; }
 
 /* ---- layer 0 in column mode: one column a feature ---- */
 #if !BINGO_L0_ROWS
@@ -304,7 +306,7 @@ static void bingo_dot_index(const uint8_t **pp, const int8_t *in, int32_t *sum)
      * top bit, which leaves the carry alone), an unsigned number, so no sign extension; the 2^15
      * a weight come off at the end */
     const uint8_t *p0 = p;
-    int32_t acc = 0;
+    int32_t acc = *sum;
     uint8_t e, w, t, z, k;
     __asm__("clr %[z]\n\t"
             "ldi %[k], 0x80\n\t"
@@ -331,7 +333,7 @@ static void bingo_dot_index(const uint8_t **pp, const int8_t *in, int32_t *sum)
     BINGO_UNBIAS(acc, (uint16_t)(p - p0)); /* two bytes a weight */
     *sum = acc;
 #else
-    int32_t acc = 0;
+    int32_t acc = *sum;
     uint8_t e;
     do {
         e = *p++;
@@ -347,7 +349,7 @@ static void bingo_dot_index(const uint8_t **pp, const int8_t *in, int32_t *sum)
 static void bingo_dot_bitmask(const uint8_t **pp, const int8_t *in, uint16_t n_in, int32_t *sum)
 {
     const uint8_t *p = *pp;
-    int32_t acc = 0;
+    int32_t acc = *sum;
     const int8_t *end = in + n_in;
     for (; in < end; in += 8) {
         uint8_t m, w;
@@ -369,7 +371,7 @@ static void bingo_dot_dense(const uint8_t **pp, const int8_t *in, uint16_t n_in,
     const int8_t *end = in + n_in;
 #ifdef __AVR__
     /* 16 cycles a weight, the products added as in bingo_dot_index, then n_in << 15 off */
-    int32_t acc = 0;
+    int32_t acc = *sum;
     uint8_t w, x, z, k;
     if (n_in)
         __asm__("clr %[z]\n\t"
@@ -391,7 +393,7 @@ static void bingo_dot_dense(const uint8_t **pp, const int8_t *in, uint16_t n_in,
     BINGO_UNBIAS(acc, (uint16_t)(n_in << 1));
     *sum = acc;
 #else
-    int32_t acc = 0;
+    int32_t acc = *sum;
     while (in != end) acc += (int16_t)(int8_t)*p++ * *in++;
     *sum = acc;
 #endif
@@ -399,12 +401,12 @@ static void bingo_dot_dense(const uint8_t **pp, const int8_t *in, uint16_t n_in,
 }
 #endif
 
-static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
+#if BINGO_ROWS_GENERIC /* MAM, binary or two-byte indices: only compiled when used */
+static void bingo_rows_generic(const bingo_layer_t *L, int8_t *out, const int8_t *in)
 {
     const uint8_t *p = L->ent;
     uint16_t r, nsign = 0;
     uint8_t kind = L->flags & (BINGO_MAM | BINGO_BINARY), nzbits = 0;
-    (void)nsign; /* only the general loop counts sign bits */
     for (r = 0; r < L->n_out; r++) {
         int32_t acc = 0;
         int16_t mx = -32767 - 1, mn = 32767;
@@ -412,24 +414,7 @@ static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
             if (!(r & 7u)) nzbits = bingo_rd_u8(L->nz + (r >> 3));
             else nzbits >>= 1;
         }
-        if (kind == 0 && !(L->flags & BINGO_WIDE)) { /* dense: the fast loops */
-#if BINGO_ROWS_DENSE
-            if (L->flags & BINGO_DENSE) bingo_dot_dense(&p, in, L->n_in, &acc);
-            else
-#endif
-#if BINGO_ROWS_BITMASK
-            if (L->flags & BINGO_BITMASK) bingo_dot_bitmask(&p, in, L->n_in, &acc);
-            else
-#endif
-#if BINGO_ROWS_INDEX
-            if (nzbits & 1u) bingo_dot_index(&p, in, &acc);
-            else
-#endif
-            {
-            }
-        }
-#if BINGO_ROWS_GENERIC /* MAM, binary or two-byte indices: only compiled when used */
-        else if (!L->nz) { /* bitmask: a mask byte for 8 columns, then their values */
+        if (!L->nz) { /* bitmask: a mask byte for 8 columns, then their values */
             uint16_t g;
             for (g = 0; g < L->n_in; g += 8) {
                 uint8_t m = bingo_rd_u8(p++);
@@ -454,10 +439,45 @@ static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
                 } while (!last);
             }
         }
-#endif
         if (kind == BINGO_MAM && mn != 32767) acc = (int32_t)mx + mn;
-        bingo_emit(L, k, r, acc);
+        bingo_store(L, out, r, acc + bingo_bias(L, r));
     }
+}
+#endif
+
+/* Layer L (the k-th) row by row from the codes ``in``. */
+static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
+{
+    const uint8_t *p = L->ent;
+    int8_t *out = bingo_out_of(k);
+    uint16_t r;
+    uint8_t nzbits = 0;
+#if BINGO_ROWS_GENERIC
+    if (L->flags & (BINGO_MAM | BINGO_BINARY | BINGO_WIDE)) {
+        bingo_rows_generic(L, out, in);
+        return;
+    }
+#endif
+    for (r = 0; r < L->n_out; r++) { /* dense layers: the fast loops, each sum starting at the bias */
+        int32_t acc = bingo_bias(L, r);
+#if BINGO_ROWS_DENSE
+        if (L->flags & BINGO_DENSE) bingo_dot_dense(&p, in, L->n_in, &acc);
+        else
+#endif
+#if BINGO_ROWS_BITMASK
+        if (L->flags & BINGO_BITMASK) bingo_dot_bitmask(&p, in, L->n_in, &acc);
+        else
+#endif
+        {
+#if BINGO_ROWS_INDEX /* this row's bit of the bitmap of rows holding weights */
+            if (!(r & 7u)) nzbits = bingo_rd_u8(L->nz + (r >> 3));
+            else nzbits >>= 1;
+            if (nzbits & 1u) bingo_dot_index(&p, in, &acc);
+#endif
+        }
+        bingo_store(L, out, r, acc);
+    }
+    (void)nzbits;
 }
 
 void bingo_begin(void)
@@ -539,7 +559,7 @@ int bingo_finish(void)
 #else
         int32_t v = bingo_acc0[r];
 #endif
-        bingo_emit(&L, 0, r, v);
+        bingo_store(&L, bingo_out_of(0), r, v + bingo_bias(&L, r));
     }
     for (k = 1; k < BINGO_N_LAYERS; k++) {
         bingo_rd_copy(&L, &bingo_layers[k], sizeof L);
