@@ -92,7 +92,7 @@ static int32_t bingo_bias(const bingo_layer_t *L, uint16_t r)
 
 /* y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post) (post 16: the product's high half, whole
  * bytes), then tanh's table where asked. */
-static BINGO_NOINLINE int16_t bingo_requant(const bingo_layer_t *L, uint16_t r, int32_t v)
+static int16_t bingo_requant(const bingo_layer_t *L, uint16_t r, int32_t v)
 {
     int16_t p, m, y;
     if (L->lo == 0 && v <= 0) return 0; /* ReLU: what the arithmetic below gives, sooner */
@@ -122,7 +122,7 @@ static BINGO_NOINLINE int16_t bingo_requant(const bingo_layer_t *L, uint16_t r, 
 
 /* Row r of layer L is done with the sum v (bias included): its code goes to the next layer's input
  * ``out``, or (out NULL) to the class scores, there the sum itself for a RAW last layer. */
-static void bingo_store(const bingo_layer_t *L, int8_t *out, uint16_t r, int32_t v)
+static BINGO_NOINLINE void bingo_store(const bingo_layer_t *L, int8_t *out, uint16_t r, int32_t v)
 {
     int16_t y;
     if (L->flags & BINGO_RAW) {
