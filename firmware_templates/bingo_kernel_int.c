@@ -78,8 +78,23 @@ static inline int32_t bingo_mul16(int16_t a, int16_t b)
             : "=&r"(r), "=&r"(z) : "a"(a), "a"(b));
     return r;
 }
+/* uint16 x uint16 -> uint32 (the multiplier < 2^15, so the product < 2^31) */
+static inline uint32_t bingo_mulu16(uint16_t a, uint16_t b)
+{
+    uint32_t r;
+    uint8_t z;
+    __asm__("clr %1\n\t"
+            "mul %B2, %B3\n\tmovw %C0, r0\n\t"
+            "mul %A2, %A3\n\tmovw %A0, r0\n\t"
+            "mul %B2, %A3\n\tadd %B0, r0\n\tadc %C0, r1\n\tadc %D0, %1\n\t"
+            "mul %B3, %A2\n\tadd %B0, r0\n\tadc %C0, r1\n\tadc %D0, %1\n\t"
+            "clr __zero_reg__"
+            : "=&r"(r), "=&r"(z) : "r"(a), "r"(b));
+    return r;
+}
 #else
 #define bingo_mul16(a, b) ((int32_t)(int16_t)(a) * (int16_t)(b))
+#define bingo_mulu16(a, b) ((uint32_t)(uint16_t)(a) * (uint16_t)(b))
 #endif
 
 /* Row r's bias (int16 << bias_shift), where its sum starts. */
@@ -90,31 +105,37 @@ static int32_t bingo_bias(const bingo_layer_t *L, uint16_t r)
     return b;
 }
 
-/* y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post) (post 16: the product's high half, whole
- * bytes), then tanh's table where asked. */
+/* y = sat((sat(v >> pre) * mult + 2^(post-1)) >> post), the multiply's input clamped to uint16
+ * for ReLU (a sum <= 0 gives 0 at once) and to int16 otherwise, post 16 taking the product's high
+ * half (whole bytes); then tanh's table where asked. */
 static int16_t bingo_requant(const bingo_layer_t *L, uint16_t r, int32_t v)
 {
-    int16_t p, m, y;
-    if (L->lo == 0 && v <= 0) return 0; /* ReLU: what the arithmetic below gives, sooner */
-    if (L->pre) v >>= L->pre;
-    p = v > 32767 ? 32767 : v < -32768 ? -32768 : (int16_t)v;
+    int32_t a;
+    int16_t m, y;
     m = (int16_t)bingo_rd_u16(L->mult + ((L->flags & BINGO_PER_ROW) ? r : 0u));
+    if (L->lo == 0) {
+        if (v <= 0) return 0;
+        if (L->pre) v >>= L->pre;
+        a = (int32_t)bingo_mulu16(v > 65535 ? 65535u : (uint16_t)v, (uint16_t)m);
+    } else {
+        if (L->pre) v >>= L->pre;
+        a = bingo_mul16(v > 32767 ? 32767 : v < -32768 ? -32768 : (int16_t)v, m);
+    }
 #if BINGO_POST_ANY
     if (L->post != 16u) {
-        int32_t a = bingo_mul16(p, m);
         a = ((a >> (L->post - 1u)) + 1) >> 1; /* (a + 2^(post-1)) >> post without overflow */
         y = a > L->hi ? L->hi : a < L->lo ? L->lo : (int16_t)a;
     } else
 #endif
     {
-        y = (int16_t)((uint32_t)(bingo_mul16(p, m) + 0x8000) >> 16);
+        y = (int16_t)((uint32_t)(a + 0x8000) >> 16);
         if (y > L->hi) y = L->hi;
         if (y < L->lo) y = L->lo;
     }
 #if BINGO_ACT_TANH
     if (L->flags & BINGO_TANH) {
-        int8_t a = (int8_t)bingo_rd_u8(bingo_tanh + (y < 0 ? -y : y));
-        y = y < 0 ? -a : a;
+        int8_t t = (int8_t)bingo_rd_u8(bingo_tanh + (y < 0 ? -y : y));
+        y = y < 0 ? -t : t;
     }
 #endif
     return y;

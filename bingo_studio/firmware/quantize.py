@@ -171,17 +171,19 @@ def _bound_calibration(fmodel: FirmwareModel) -> dict:
     return {"input": inp, "layers": outs}
 
 
-def requant_params(m: np.ndarray, hi: int) -> tuple[np.ndarray, int, int]:
+def requant_params(m: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, int, int]:
     """int16 multipliers and (pre, post) shifts so that y = v * m (m > 0 per row) in fixed point.
 
-    ``pre`` makes v >> pre fit int16 wherever y has not saturated yet (so the int16 clamp never
-    changes a result). ``post`` is 16 whenever the multipliers fit int16 with it: the board then
-    takes the product's high half (whole bytes; the AVR has no barrel shifter) and the multiplier
-    keeps at least 2 (hi + 1) steps. Otherwise (m > 0.5) ``post`` puts the largest multiplier in
+    ``pre`` makes v >> pre fit the multiply's input wherever y has not saturated yet (so its clamp
+    never changes a result): uint16 for ReLU (lo = 0: a sum <= 0 gives 0 before any arithmetic),
+    else int16. ``post`` is 16 whenever the multipliers fit int16 with it: the board then takes the
+    product's high half (whole bytes; the AVR has no barrel shifter) and the multiplier keeps at
+    least (hi + 1) steps. Otherwise (m > 0.5) ``post`` puts the largest multiplier in
     [2^14, 2^15) and the board shifts bit by bit."""
     m = np.asarray(m, dtype=np.float64)
     m_max, m_min = float(m.max()), float(m.min())
-    pre = max(0, math.ceil(math.log2((hi + 1) / (m_min * 32767.0))))
+    p_max = 65535.0 if lo == 0 else 32767.0
+    pre = max(0, math.ceil(math.log2((hi + 1) / (m_min * p_max))))
     post = FAST_POST
     if m_max * 2.0 ** (pre + post) >= 32767.5:
         post = max(1, min(30, 14 - math.floor(math.log2(m_max)) - pre))
@@ -190,9 +192,10 @@ def requant_params(m: np.ndarray, hi: int) -> tuple[np.ndarray, int, int]:
 
 
 def requantize(v: np.ndarray, layer: QLayer) -> np.ndarray:
-    """The board's requantisation of int32 sums ``v`` (int64 array, samples x rows)."""
+    """The board's requantisation of int32 sums ``v`` (int64 array, samples x rows): the multiply's
+    input is v >> pre clamped to uint16 for ReLU (lo = 0), else to int16."""
     mult = layer.mult.astype(np.int64)
-    p = np.clip(v >> layer.pre, -32768, 32767)
+    p = np.clip(v >> layer.pre, 0, 65535) if layer.lo == 0 else np.clip(v >> layer.pre, -32768, 32767)
     y = (p * mult + (1 << (layer.post - 1))) >> layer.post
     return np.clip(y, layer.lo, layer.hi)
 
@@ -253,7 +256,7 @@ def quantize(
             mult, pre, post, lo, hi = np.ones(1, np.int16), 0, FAST_POST, -32767 - 1, 32767
             out_scale = float(sw_rows[0] * s_in)
         else:
-            mult, pre, post = requant_params(m[:1] if uniform(m) else m, hi)
+            mult, pre, post = requant_params(m[:1] if uniform(m) else m, lo, hi)
         layers.append(
             QLayer(
                 layer.name, q, colscale, np.asarray(sw, _F32).reshape(-1), bias_q, 1.0, layer.kind, colshift,
