@@ -216,13 +216,16 @@ static void end_value(bingo_proto_t *p)
         fail(p, E_NAN);
         return;
     }
+#if !BINGO_FMT_FLOAT32 /* integer firmware takes a whole number 0..255 as it is (pixels: a table) */
     if (!(p->flags & F_NEG) && p->mant <= 255u && p->exp10 + ((p->flags & F_ENEG) ? -p->eval : p->eval) == 0) {
-        feed_value(p, 0.0f, (int16_t)p->mant); /* a whole number: no float arithmetic */
-    } else {
-        v = number_value(p);
-        if (p->err) return;
-        feed_value(p, v, -1);
+        feed_value(p, 0.0f, (int16_t)p->mant);
+        new_number(p);
+        return;
     }
+#endif
+    v = number_value(p);
+    if (p->err) return;
+    feed_value(p, v, -1);
     new_number(p);
 }
 

@@ -92,11 +92,11 @@ def int_layouts(q: ModelShape | QModel) -> list[tuple[str, int]]:
     """Each layer's (encoding, structure bytes) in the integer kernel: the smallest layout
     (``layer_layout``; dense for dense layers run by rows), except that the dense layers run by
     rows take index lists instead of bitmasks when that costs fewer table bytes than the bitmask
-    row loop's code (INT_KERNEL_FLASH["rows_bitmask"]): the firmware is then smaller, and faster
-    (index lists measured 26 cycles a weight on the simulated Uno, the bitmask loop about 45)."""
+    row loop's code saves (INT_KERNEL_FLASH): the firmware is then smaller, and faster (index
+    lists measured 23 cycles a weight on the simulated Uno, the bitmask loop about 45)."""
     shape = q if isinstance(q, ModelShape) else ModelShape.of_qmodel(q)
     rows = shape.l0_rows
-    out, swap, extra = [], [], 0
+    out, swap, extra, index_used = [], [], 0, False
     for k, la in enumerate(shape.layers):
         lines, pos = line_shape("int8", k, la.n_in, la.n_out, rows)
         by_rows = (k > 0 or rows) and la.kind == "dense"
@@ -105,8 +105,10 @@ def int_layouts(q: ModelShape | QModel) -> list[tuple[str, int]]:
             index = (lines + 7) // 8 + la.nnz
             swap.append((k, index))
             extra += index - layout[1]
+        index_used |= by_rows and layout[0] == "index"
         out.append(layout)
-    if swap and extra < INT_KERNEL_FLASH["rows_bitmask"]:
+    saved = INT_KERNEL_FLASH["rows_bitmask"] - (0 if index_used else INT_KERNEL_FLASH["rows_index"])
+    if swap and extra < saved:
         for k, index in swap:
             out[k] = ("index", index)
     return out
@@ -398,16 +400,17 @@ def model_ram(q: ModelShape | QModel, ptr_bytes: int = AVR_PTR) -> int:
 # kernel: a digits 64-32-16-10 model; used for the other boards as an estimate)
 KIND_FLASH = {
     "float32": {"mam": 423, "binary": 256},
-    # integer kernel: layer 0's column loop is compiled for its kind (a binary one has no MULS);
-    # measured on digits models whose layers are all of one kind, beside INT_KERNEL_FLASH's general
-    # row loop
-    "int8": {"mam": 424, "binary": -134},
+    # integer kernel, beside INT_KERNEL_FLASH's general row loop: measured on digits models whose
+    # layers are all of one kind
+    "int8": {"mam": 95, "binary": 0},
 }
-# integer-kernel code that only some models compile in (avr-gcc -Os on the Uno, against a model with
-# an index-list layer 0, no table of whole-number codes, ReLU; used for the other boards as an estimate)
+# integer-kernel code that only some models compile in (avr-gcc -Os on the Uno, measured on digits,
+# wine and MNIST-5k models against the board's overhead, which has none of these; used for the other
+# boards as an estimate): layer 0 by columns (with index lists; a bitmask adds l0_bitmask), the
+# table of whole-number codes, tanh, the general row loop and each fast row loop
 INT_KERNEL_FLASH = {
-    "l0_bitmask": 300, "int_table": 104, "tanh": 64, "rows_generic": 724,
-    "rows_dense": 0, "rows_bitmask": 300, "rows_index": 0,
+    "l0_columns": 251, "l0_bitmask": 338, "int_table": 21, "tanh": 82, "rows_generic": 1023,
+    "rows_dense": 55, "rows_bitmask": 327, "rows_index": 60,
 }
 
 
@@ -437,8 +440,10 @@ def int_kernel_flash(q: ModelShape) -> int:
     extra += INT_KERNEL_FLASH["rows_generic"] if rows_generic(q) else 0
     layouts = row_layouts(q)
     extra += sum(INT_KERNEL_FLASH["rows_" + layout] for layout in layouts)
-    if not q.l0_rows and int_layouts(q)[0][0] == "bitmask":
-        extra += INT_KERNEL_FLASH["l0_bitmask"]
+    if not q.l0_rows:
+        extra += INT_KERNEL_FLASH["l0_columns"]
+        if int_layouts(q)[0][0] == "bitmask":
+            extra += INT_KERNEL_FLASH["l0_bitmask"]
     return extra + (INT_KERNEL_FLASH["int_table"] if q.layers[0].intcode else 0)
 
 
