@@ -527,6 +527,7 @@ static int bingo_take(uint16_t i, int8_t t)
 #if BINGO_L0_ROWS
     bingo_buf[BINGO_BUF0 + i] = t;
 #else
+    (void)i; /* the column cursor knows where it is */
     bingo_column0(t);
 #endif
     BINGO_COL++;
@@ -550,9 +551,10 @@ int bingo_feed(uint16_t i, float x)
 int bingo_feed_u8(uint16_t i, uint8_t x)
 {
 #if BINGO_INT_MAX > 0
-    /* compared as unsigned int: with a table of all 256 codes the bound holds for every byte, and
-     * a uint8_t comparison would warn (-Wtype-limits) */
-    if ((unsigned)x <= (unsigned)BINGO_INT_MAX) { /* the table holds what the float path gives */
+#if BINGO_INT_MAX < 255 /* (with a table of all 256 codes every byte has one) */
+    if (x <= BINGO_INT_MAX)
+#endif
+    { /* the table holds what the float path gives */
         if (i != BINGO_COL || i >= BINGO_N_FEATURES) return -1;
         return bingo_take(i, (int8_t)bingo_rd_u8(bingo_intcode + x));
     }

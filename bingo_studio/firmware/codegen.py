@@ -1,12 +1,14 @@
 """C source of a pruned model: only the surviving weights, in flash.
 
-The first layer is stored column-major (one column per input), so it takes the features one at
-a time while they arrive over serial and the input is never kept in RAM. In the integer kernel
-(int8 format) the other layers are stored row-major, so each row's sum stays in registers; in
-the float32 kernel every layer is column-major. The positions of a layer's weights are a bitmask
-per line or per-line index lists, whichever is smaller for that layer (``size.layer_layout``).
-The kernels are firmware_templates/bingo_kernel_int.c and bingo_kernel_float.c; this module
-writes the tables and the text around them.
+The float32 kernel stores every layer column-major (one column per input), so the first layer
+takes the features one at a time while they arrive over serial and the input is never kept in RAM.
+The integer kernel (int8 format) stores layers row-major, so each row's sum stays in registers;
+its first layer is column-major like the float32 one only when keeping the input's int8 codes would
+take more RAM than that layer's int32 sums (``size.l0_by_rows``). The positions of a layer's weights
+are a bitmask per line or per-line index lists, whichever is smaller for that layer, or (integer
+kernel, dense layers by rows) every value with no positions; see ``size.layer_layout`` and
+``size.int_layouts``. The kernels are firmware_templates/bingo_kernel_int.c and
+bingo_kernel_float.c; this module writes the tables and the text around them.
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ def _int_tables(q: QModel) -> list[str]:  # noqa: C901
     parts = [
         f"\n#define BINGO_BUF0 {b0}\n#define BINGO_BUF1 {b1}\n",
         f"#define BINGO_L0_ROWS {int(rows)}\n",
-        "".join(f"#define BINGO_ROWS_{kind.upper()} {int(kind in layouts)}\n" for kind in ("dense", "bitmask", "index")),
+        "".join(f"#define BINGO_ROWS_{kind.upper()} {int(kind in layouts)}\n" for kind in sizes.ROW_LAYOUTS),
         f"#define BINGO_POST_ANY {int(any(layer.post != FAST_POST for layer in q.layers))}\n",
         f"#define BINGO_L0_OUT {l0.n_out}\n",
         f"#define BINGO_L0_KIND {kinds[l0.kind]}\n",

@@ -1,8 +1,9 @@
 """How long one prediction takes on a board: a linear model of the integer kernel's CPU cycles.
 
-cycles = a*nnz0 + b*nnz_rest + c*n_features + e*neurons + d: nnz0 counts the first layer's stored
-weights, nnz_rest the other layers', n_features the inputs (each is turned into an int8 code),
-neurons the outputs of all layers (each is requantised). The constants are fitted per board
+cycles = a*nnz_columns + b*nnz_rows + c*n_features + e*neurons + d: nnz_columns counts the first
+layer's stored weights when the kernel sums it column by column as the features arrive (a wide
+input), nnz_rows the weights of the layers it runs row by row, n_features the inputs (each is turned
+into an int8 code), neurons the outputs of all layers (each is requantised). The constants are fitted per board
 family, by least squares on relative error with no negative constant, to the cycles measured on
 the simulators (simavr for the ATmega328P, rp2040js for the RP2040's Cortex-M0+) for 13 MLPs on
 iris, wine, digits and MNIST-5k; measured with
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 
 from bingo_studio.boards import BOARDS
 from bingo_studio.firmware.pico_build import PICO_HZ
+from bingo_studio.firmware.size import l0_by_rows
 
-# (nnz0, nnz_rest, n_features, neurons, 1): cycles each
+# (nnz_columns, nnz_rows, n_features, neurons, 1): cycles each
 AVR_CYCLES = (34.692, 21.818, 128.408, 401.439, 0.0)
 CORTEX_M0_CYCLES = (13.288, 7.956, 122.329, 188.739, 0.0)
 
@@ -58,8 +60,11 @@ MODELS = {
 
 def features_of(widths: list[int], nnz: list[int]) -> tuple[float, ...]:
     """The model's inputs for an MLP: ``widths`` = [n_features, hidden..., n_classes], ``nnz`` =
-    stored weights per layer."""
-    return (float(nnz[0]), float(sum(nnz[1:])), float(widths[0]), float(sum(widths[1:])), 1.0)
+    stored weights per layer. Layer 0's weights count as summed by columns or by rows, as the
+    integer kernel runs it (size.l0_by_rows)."""
+    by_rows = l0_by_rows(widths[0], list(widths[1:]))
+    columns = 0 if by_rows else nnz[0]
+    return (float(columns), float(sum(nnz) - columns), float(widths[0]), float(sum(widths[1:])), 1.0)
 
 
 def latency_features(plan, counts) -> dict[int, tuple[float, ...]]:

@@ -5,15 +5,19 @@ Two formats. ``int8`` (the default) is integer-only inference, as TFLM/CMSIS-NN 
     or per output row; a surviving weight whose code rounds to 0 is dropped from the tables.
   * input: the board turns raw feature x_j into an int8 code ``t_j = sat(round(x_j * c_j))`` with
     one float32 multiply (by 2 c_j, see ``input_codes``; ``c_j = 1 / (std_j * s_x)``, ``s_x``
-    calibrated on the training split), so a raw 0 gives code 0 and is skipped once per input.
-    Whole-number features (pixels 0..255) read their code from a table instead. The mean is folded exactly (in real
-    arithmetic) into the first layer's integer bias; a first MAM layer subtracts it instead
+    calibrated on the training split), so a raw 0 gives code 0 (skipped once per input where
+    layer 0 runs by columns). Whole-number features (pixels 0..255) read their code from a table
+    instead. The mean is folded exactly (in real arithmetic) into the first layer's integer bias; a first MAM layer subtracts it instead
     (``colshift``), as max and min are not linear.
   * every layer: int32 accumulator ``v = sum q * t + bias`` (bias int16 << bias_shift), then a
-    fixed-point requantisation ``y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post)``, mult an
-    int16 (per layer, or per row for per-row and binary scales). Hidden layers give int8 codes
-    (ReLU: 0..127; tanh: a pre-activation code, then a 128-entry lookup table); the last layer
-    gives int16 class scores and the board takes the argmax of those integers.
+    fixed-point requantisation ``y = sat((sat(v >> pre) * mult + 2^(post-1)) >> post)``, mult an
+    int16 (per layer, or per row for per-row and binary scales), the multiply's input clamped to
+    uint16 for ReLU layers (a sum <= 0 gives 0) and to int16 otherwise; ``post`` is 16 whenever the
+    multipliers allow, so the board takes the product's high half instead of shifting bit by bit.
+    Hidden layers give int8 codes (ReLU: 0..127; tanh: a pre-activation code, then a 128-entry
+    lookup table). A last layer with one scale for every class is ``raw``: its int32 sums are the
+    class scores (the argmax needs no requantisation); with per-row scales it is requantised to
+    int16 scores. The board takes the argmax of those integers.
   * activation scales are calibrated on the training split (``calibrate``: max |activation|).
 ``reference_outputs`` repeats these integer operations, so the host-built C and the simulated Uno
 agree with it bit for bit (the one float32 multiply per input is IEEE on every target).

@@ -7,8 +7,9 @@ Everything is numpy on counts (no C, no compiler): fast enough for a GUI slider.
 Definitions used in the report:
   * model flash: every table of bingo_model.c (structure, values, scales, biases, layer
     descriptors) plus its text (name, labels, info line).
-  * model RAM: int8 format: layer 0's int32 sums, two int8 code buffers (hidden layer k writes
-    buffer k % 2), the int32 class scores and the cursor; float32: two float buffers and the cursor.
+  * model RAM: int8 format: two int8 code buffers (hidden layer k writes buffer k % 2; the input
+    codes wait in buffer 1 when layer 0 runs by rows), else layer 0's int32 sums, the int32 class
+    scores and the cursor; float32: two float buffers and the cursor.
   * dense float32: every weight and bias as float32; dense int8: weights int8, biases float32.
   * information bound: ``nnz * (8 + index bits)`` bits, where a weight's index bits are
     ceil(log2(min(n_in, n_out))) of its layer: the bits that name its position within the
@@ -34,6 +35,7 @@ from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel, label_words
 SMALL_INDEX_ROWS = 128  # rows a one-byte index addresses (7 bits + end-of-column flag)
 WIDE_INDEX_ROWS = 32768  # two-byte index: 15 bits + flag
 AVR_PTR = 2
+ROW_LAYOUTS = ("dense", "bitmask", "index")  # the integer kernel's fast row loops, one a layout
 
 
 def index_bytes(n_out: int) -> int:
@@ -73,10 +75,10 @@ def cursor_bytes(ptr_bytes: int, fmt: str = "int8", l0_rows: bool = False) -> in
 
 
 def l0_by_rows(n_features: int, widths: list[int]) -> bool:
-    """Whether the integer kernel runs layer 0 row by row too (its input codes kept in buffer 1,
-    about 3x fewer cycles a weight than summing columns into int32 sums in RAM) rather than column
-    by column while the features arrive: rows whenever the codes take no more RAM than layer 0's
-    int32 sums (4 bytes an output) would."""
+    """Whether the integer kernel runs layer 0 row by row too (its input codes kept in buffer 1:
+    23 cycles a weight on the simulated Uno against about 37 summing columns into int32 sums in
+    RAM) rather than column by column while the features arrive: rows whenever the codes take no
+    more RAM than layer 0's int32 sums (4 bytes an output) would."""
     b1 = int_buffer_bytes(widths)[1]
     return max(b1, n_features) - b1 <= 4 * widths[0]
 
