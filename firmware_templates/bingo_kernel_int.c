@@ -498,6 +498,7 @@ static void bingo_rows(const bingo_layer_t *L, uint8_t k, const int8_t *in)
         }
         bingo_store(L, out, r, acc);
     }
+    (void)p; /* (unused when no fast loop is compiled) */
     (void)nzbits;
 }
 
