@@ -7,8 +7,8 @@ Two formats. ``int8`` (the default) is integer-only inference, as TFLM/CMSIS-NN 
     one float32 multiply (by 2 c_j, see ``input_codes``; ``c_j = 1 / (std_j * s_x)``, ``s_x``
     calibrated on the training split), so a raw 0 gives code 0 (skipped once per input where
     layer 0 runs by columns). Whole-number features (pixels 0..255) read their code from a table
-    instead. The mean is folded exactly (in real arithmetic) into the first layer's integer bias; a first MAM layer subtracts it instead
-    (``colshift``), as max and min are not linear.
+    instead. The mean is folded exactly (in real arithmetic) into the first layer's integer bias;
+    a first MAM layer subtracts it instead (``colshift``), as max and min are not linear.
   * every layer: int32 accumulator ``v = sum q * t + bias`` (bias int16 << bias_shift), then a
     fixed-point requantisation ``y = sat((sat(v >> pre) * mult + 2^(post-1)) >> post)``, mult an
     int16 (per layer, or per row for per-row and binary scales), the multiply's input clamped to
