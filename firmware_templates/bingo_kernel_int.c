@@ -286,10 +286,10 @@ static void bingo_column0(int8_t t)
         }                                                                             \
     } while (0)
 
-/* Dense rows, the common case, in loops of their own (kept out of line: their pointers stay in
- * registers): each weight costs (but in the dense layout) a position read, an input load, a
- * weight read and one MULS into a 32-bit sum in registers. Only the layouts the model uses are
- * compiled (BINGO_ROWS_*). */
+/* Dense rows, the common case, in loops of their own: each weight costs (but in the dense
+ * layout) a position read, an input load, a weight read and one MULS into a 32-bit sum in
+ * registers, *sum (the row's bias) on entry and the row's sum on return. Only the layouts the
+ * model uses are compiled (BINGO_ROWS_*). */
 #ifdef __AVR__
 #define BINGO_RD_NEXT(v, p) __asm__("lpm %0, Z+" : "=r"(v), "+z"(p)) /* a byte of flash, p stepped on */
 /* acc += w * x: one MULS, the int16 product added with its sign extended (no 32-bit temporary) */
