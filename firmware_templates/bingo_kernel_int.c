@@ -291,6 +291,7 @@ static void bingo_column0(int8_t t)
  * registers, *sum (the row's bias) on entry and the row's sum on return. Only the layouts the
  * model uses are compiled (BINGO_ROWS_*). */
 #ifdef __AVR__
+#define BINGO_DOT static /* inlined: the loops are assembly, their registers fixed */
 #define BINGO_RD_NEXT(v, p) __asm__("lpm %0, Z+" : "=r"(v), "+z"(p)) /* a byte of flash, p stepped on */
 /* acc += w * x: one MULS, the int16 product added with its sign extended (no 32-bit temporary) */
 #define BINGO_MAC8(acc, w, x)                                                                      \
@@ -301,6 +302,7 @@ static void bingo_column0(int8_t t)
                 : "+l"(acc), "=&r"(s_) : "a"((int8_t)(w)), "a"((int8_t)(x)));                       \
     } while (0)
 #else
+#define BINGO_DOT static BINGO_NOINLINE /* out of line: the C loops keep their pointers in registers */
 #define BINGO_MAC8(acc, w, x) ((acc) += (int16_t)(int8_t)(w) * (int8_t)(x))
 #define BINGO_RD_NEXT(v, p) ((v) = *(p)++)
 #endif
@@ -319,7 +321,7 @@ static void bingo_column0(int8_t t)
 #endif
 
 #if BINGO_ROWS_INDEX
-static void bingo_dot_index(const uint8_t **pp, const int8_t *in, int32_t *sum)
+BINGO_DOT void bingo_dot_index(const uint8_t **pp, const int8_t *in, int32_t *sum)
 {
     const uint8_t *p = *pp;
 #ifdef __AVR__
@@ -367,7 +369,7 @@ static void bingo_dot_index(const uint8_t **pp, const int8_t *in, int32_t *sum)
 #endif
 
 #if BINGO_ROWS_BITMASK
-static void bingo_dot_bitmask(const uint8_t **pp, const int8_t *in, uint16_t n_in, int32_t *sum)
+BINGO_DOT void bingo_dot_bitmask(const uint8_t **pp, const int8_t *in, uint16_t n_in, int32_t *sum)
 {
     const uint8_t *p = *pp;
     int32_t acc = *sum;
@@ -386,7 +388,7 @@ static void bingo_dot_bitmask(const uint8_t **pp, const int8_t *in, uint16_t n_i
 #endif
 
 #if BINGO_ROWS_DENSE
-static void bingo_dot_dense(const uint8_t **pp, const int8_t *in, uint16_t n_in, int32_t *sum)
+BINGO_DOT void bingo_dot_dense(const uint8_t **pp, const int8_t *in, uint16_t n_in, int32_t *sum)
 {
     const uint8_t *p = *pp;
     const int8_t *end = in + n_in;
@@ -414,8 +416,14 @@ static void bingo_dot_dense(const uint8_t **pp, const int8_t *in, uint16_t n_in,
     BINGO_UNBIAS(acc, (uint16_t)(n_in << 1));
     *sum = acc;
 #else
+    const int8_t *w = (const int8_t *)p;
     int32_t acc = *sum;
-    while (in != end) acc += (int16_t)(int8_t)*p++ * *in++;
+    uint16_t i;
+    (void)end;
+    /* indexed (Thumb loads take a register offset), two a turn */
+    for (i = 0; i + 1u < n_in; i += 2u) acc += (int32_t)(w[i] * in[i]) + w[i + 1u] * in[i + 1u];
+    if (i < n_in) acc += w[i] * in[i];
+    p += n_in;
     *sum = acc;
 #endif
     *pp = p;
