@@ -5,10 +5,10 @@
 For MLPs of several shapes and sparsities on iris (4 features), wine (13), digits (64) and
 MNIST-5k (784), each trained with full-batch Adam, magnitude-pruned and fine-tuned with its mask
 (tests' recipe), the int8 firmware is run on the simulated Uno (simavr) and the simulated Pico
-(rp2040js) over the first test samples; then cycles = a*nnz0 + b*nnz_rest + c*n_features +
-e*neurons + d is fitted per board family (least squares on relative error, no negative constant)
-and the constants printed, with each model's relative error, held-out models (not in the fit)
-marked.
+(rp2040js) over the first test samples; then the cycle model of firmware/cycles.py (a cost for each
+loop's weights, per input, per neuron, and a constant) is fitted per board family (least squares
+on relative error, no negative constant) and the constants printed, with each model's relative
+error, held-out models (not in the fit) marked.
 """
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ def main() -> None:
     for board in ("uno", "pico"):
         y = np.array([r[board] for r in fit_rows])
         coef, _ = nnls(a_mat / y[:, None], np.ones(len(y)))  # relative error; no negative cost
-        print(f"\n{board}: coefficients (nnz0, nnz_rest, n_features, neurons, 1) = "
-              f"({', '.join(f'{c:.3f}' for c in coef)})")
+        print(f"\n{board}: coefficients (nnz_columns, nnz_index, dense_positions, nnz_bitmask, mask_bytes, "
+              f"n_features, neurons, 1) = ({', '.join(f'{c:.3f}' for c in coef)})")
         for r in fit_rows + held:
             pred = float(np.dot(coef, r["features"]))
             mark = "held out" if r in held else ""

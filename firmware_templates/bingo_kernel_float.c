@@ -136,6 +136,8 @@ int bingo_feed(uint16_t i, float x)
     return 0;
 }
 
+int bingo_feed_u8(uint16_t i, uint8_t x) { return bingo_feed(i, (float)x); }
+
 int bingo_finish(void)
 {
     bingo_layer_t L;

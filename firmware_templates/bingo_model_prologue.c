@@ -19,6 +19,8 @@
 #define BINGO_MAM 8u
 #define BINGO_BINARY 16u
 #define BINGO_TANH 32u /* integer kernel: the output code goes through bingo_tanh */
+#define BINGO_DENSE 64u /* integer kernel, a dense layer by rows: every value, zeros too, no positions */
+#define BINGO_RAW 128u  /* integer kernel, last layer of one scale: the int32 sums are the class scores */
 
 #if BINGO_FMT_FLOAT32
 typedef float bingo_w_t;
@@ -42,7 +44,7 @@ typedef struct {
 #define BINGO_KIND_BINARY 2
 
 typedef struct {
-    const uint8_t *nz;    /* index layout: a bit a row holding weights; NULL: bitmask layout */
+    const uint8_t *nz;    /* index layout: a bit a row holding weights; NULL: bitmask or dense layout */
     const uint8_t *ent;   /* positions and int8 values, interleaved in walk order */
     const uint8_t *sign;  /* binary: one sign bit a weight */
     const int16_t *bias;  /* in accumulator units, << bias_shift */

@@ -182,7 +182,8 @@ static float number_value(bingo_proto_t *p)
     return (p->flags & F_NEG) ? -v : v;
 }
 
-static void feed_value(bingo_proto_t *p, float v)
+/* whole: v is a whole number 0..255 (what integer firmware reads from a table), else -1 */
+static void feed_value(bingo_proto_t *p, float v, int16_t whole)
 {
     uint32_t t0;
     if (p->n >= BINGO_N_FEATURES) {
@@ -192,7 +193,10 @@ static void feed_value(bingo_proto_t *p, float v)
     t0 = now(p);
     BINGO_MARK_BEGIN();
     if (p->n == 0) bingo_begin();
-    bingo_feed(p->n, v);
+    if (whole >= 0)
+        bingo_feed_u8(p->n, (uint8_t)whole);
+    else
+        bingo_feed(p->n, v);
     BINGO_MARK_END();
     p->us += now(p) - t0;
     p->n++;
@@ -212,9 +216,16 @@ static void end_value(bingo_proto_t *p)
         fail(p, E_NAN);
         return;
     }
+#if !BINGO_FMT_FLOAT32 /* integer firmware takes a whole number 0..255 as it is (pixels: a table) */
+    if (!(p->flags & F_NEG) && p->mant <= 255u && p->exp10 + ((p->flags & F_ENEG) ? -p->eval : p->eval) == 0) {
+        feed_value(p, 0.0f, (int16_t)p->mant);
+        new_number(p);
+        return;
+    }
+#endif
     v = number_value(p);
     if (p->err) return;
-    feed_value(p, v);
+    feed_value(p, v, -1);
     new_number(p);
 }
 

@@ -10,6 +10,7 @@
 
 #include "emlearn_dims.h" /* BINGO_N_FEATURES, BINGO_N_CLASSES, the normalisation */
 
+#define BINGO_FMT_FLOAT32 1 /* float features: the protocol converts every number to float */
 #define BINGO_ROM PROGMEM
 #define bingo_rd_u8(p) pgm_read_byte(p)
 

@@ -1,12 +1,14 @@
 """C source of a pruned model: only the surviving weights, in flash.
 
-The first layer is stored column-major (one column per input), so it takes the features one at
-a time while they arrive over serial and the input is never kept in RAM. In the integer kernel
-(int8 format) the other layers are stored row-major, so each row's sum stays in registers; in
-the float32 kernel every layer is column-major. The positions of a layer's weights are a bitmask
-per line or per-line index lists, whichever is smaller for that layer (``size.layer_layout``).
-The kernels are firmware_templates/bingo_kernel_int.c and bingo_kernel_float.c; this module
-writes the tables and the text around them.
+The float32 kernel stores every layer column-major (one column per input), so the first layer
+takes the features one at a time while they arrive over serial and the input is never kept in RAM.
+The integer kernel (int8 format) stores layers row-major, so each row's sum stays in registers;
+its first layer is column-major like the float32 one only when keeping the input's int8 codes would
+take more RAM than that layer's int32 sums (``size.l0_by_rows``). The positions of a layer's weights
+are a bitmask per line or per-line index lists, whichever is smaller for that layer, or (integer
+kernel, dense layers by rows) every value with no positions; see ``size.layer_layout`` and
+``size.int_layouts``. The kernels are firmware_templates/bingo_kernel_int.c and
+bingo_kernel_float.c; this module writes the tables and the text around them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from bingo_studio.errors import UserError
 from bingo_studio.firmware import size as sizes
-from bingo_studio.firmware.quantize import TANH_TABLE, QLayer, QModel, quantize
+from bingo_studio.firmware.quantize import FAST_POST, TANH_TABLE, QLayer, QModel, quantize
 from bingo_studio.firmware.spec import FirmwareModel, c_string, safe_word
 from bingo_studio.package_data import templates_dir
 
@@ -60,25 +62,30 @@ def encode_layer(layer: QLayer) -> EncodedLayer:
 
 @dataclass
 class IntLayerTables:
-    encoding: str  # "bitmask" or "index"
+    encoding: str  # "dense", "bitmask" or "index"
     nz: np.ndarray | None  # uint8 bitmap of the lines holding weights (index encoding)
-    entries: np.ndarray  # uint8: positions and values interleaved in walk order
+    entries: np.ndarray  # uint8: positions and values interleaved in walk order (dense: values only)
     sign: np.ndarray | None  # uint8 packed sign bits (binary layers)
     wide: bool
 
 
-def encode_int_layer(layer: QLayer, first: bool) -> IntLayerTables:
-    """Tables of the integer kernel: layer 0 column by column, the others row by row."""
-    lines = layer.values.T if first else layer.values  # (major, minor)
+def encode_int_layer(layer: QLayer, columns: bool, layout: tuple[str, int] | None = None) -> IntLayerTables:
+    """Tables of the integer kernel: by columns (layer 0 while the features arrive) or by rows, in
+    ``layout`` (``size.int_layouts``; default: the smallest for this layer alone)."""
+    lines = layer.values.T if columns else layer.values  # (major, minor)
     n_major, n_minor = lines.shape
     stored = lines != 0
-    encoding, structure_bytes = sizes.layer_layout(n_major, n_minor, int(stored.sum()))
+    dense_ok = not columns and layer.kind == "dense"
+    encoding, structure_bytes = layout or sizes.layer_layout(n_major, n_minor, int(stored.sum()), dense_ok)
     binary = layer.kind == "binary"
     out: list[int] = []
     order: list[int] = []  # the stored values in walk order
     wide = sizes.index_bytes(n_minor) == 2
     nz = None
-    if encoding == "bitmask":
+    if encoding == "dense":  # every value, zeros too
+        out = (lines.reshape(-1).astype(np.int64) & 0xFF).tolist()
+        order = lines[stored].tolist()
+    elif encoding == "bitmask":
         for line, keep in zip(lines, stored):
             for g in range(0, n_minor, 8):
                 group = keep[g : g + 8]
@@ -210,11 +217,18 @@ def _prefixed(text: str, prefix: str) -> str:
 # layer kind; a branch a field reads straighter than a table of emitters
 def _int_tables(q: QModel) -> list[str]:  # noqa: C901
     l0 = q.layers[0]
-    b0, b1 = sizes.int_buffer_bytes([layer.n_out for layer in q.layers])
+    shape = sizes.ModelShape.of_qmodel(q)
+    rows = shape.l0_rows
+    b0, b1 = sizes.int_buffer_bytes([layer.n_out for layer in q.layers], q.n_features if rows else 0)
     kinds = {"dense": 0, "mam": 1, "binary": 2}
-    tabs = [encode_int_layer(layer, k == 0) for k, layer in enumerate(q.layers)]
+    tabs = [encode_int_layer(layer, k == 0 and not rows, layout)
+            for k, (layer, layout) in enumerate(zip(q.layers, sizes.int_layouts(shape)))]
+    layouts = sizes.row_layouts(shape)
     parts = [
         f"\n#define BINGO_BUF0 {b0}\n#define BINGO_BUF1 {b1}\n",
+        f"#define BINGO_L0_ROWS {int(rows)}\n",
+        "".join(f"#define BINGO_ROWS_{kind.upper()} {int(kind in layouts)}\n" for kind in sizes.ROW_LAYOUTS),
+        f"#define BINGO_POST_ANY {int(any(layer.post != FAST_POST for layer in q.layers))}\n",
         f"#define BINGO_L0_OUT {l0.n_out}\n",
         f"#define BINGO_L0_KIND {kinds[l0.kind]}\n",
         f"#define BINGO_L0_BITMASK {1 if tabs[0].encoding == 'bitmask' else 0}\n",
@@ -252,6 +266,8 @@ def _int_tables(q: QModel) -> list[str]:  # noqa: C901
         flags = []
         if tab.encoding == "bitmask":
             flags.append("BINGO_BITMASK")
+        elif tab.encoding == "dense":
+            flags.append("BINGO_DENSE")
         elif tab.wide:
             flags.append("BINGO_WIDE")
         if layer.mult.size > 1:
@@ -262,6 +278,8 @@ def _int_tables(q: QModel) -> list[str]:  # noqa: C901
             flags.append("BINGO_BINARY")
         if layer.tanh:
             flags.append("BINGO_TANH")
+        if layer.raw:
+            flags.append("BINGO_RAW")
         fields = [ptr.get(key, "NULL") for key in ("nz", "ent", "sign")]
         fields += [p + "bias", p + "mult", str(layer.n_in), str(layer.n_out), str(layer.lo), str(layer.hi)]
         fields += [" | ".join(flags) or "0", str(layer.bias_shift), str(layer.pre), str(layer.post)]

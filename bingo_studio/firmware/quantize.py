@@ -5,15 +5,19 @@ Two formats. ``int8`` (the default) is integer-only inference, as TFLM/CMSIS-NN 
     or per output row; a surviving weight whose code rounds to 0 is dropped from the tables.
   * input: the board turns raw feature x_j into an int8 code ``t_j = sat(round(x_j * c_j))`` with
     one float32 multiply (by 2 c_j, see ``input_codes``; ``c_j = 1 / (std_j * s_x)``, ``s_x``
-    calibrated on the training split), so a raw 0 gives code 0 and is skipped once per input.
-    Whole-number features (pixels 0..255) read their code from a table instead. The mean is folded exactly (in real
-    arithmetic) into the first layer's integer bias; a first MAM layer subtracts it instead
-    (``colshift``), as max and min are not linear.
+    calibrated on the training split), so a raw 0 gives code 0 (skipped once per input where
+    layer 0 runs by columns). Whole-number features (pixels 0..255) read their code from a table
+    instead. The mean is folded exactly (in real arithmetic) into the first layer's integer bias;
+    a first MAM layer subtracts it instead (``colshift``), as max and min are not linear.
   * every layer: int32 accumulator ``v = sum q * t + bias`` (bias int16 << bias_shift), then a
-    fixed-point requantisation ``y = sat((sat16(v >> pre) * mult + 2^(post-1)) >> post)``, mult an
-    int16 (per layer, or per row for per-row and binary scales). Hidden layers give int8 codes
-    (ReLU: 0..127; tanh: a pre-activation code, then a 128-entry lookup table); the last layer
-    gives int16 class scores and the board takes the argmax of those integers.
+    fixed-point requantisation ``y = sat((sat(v >> pre) * mult + 2^(post-1)) >> post)``, mult an
+    int16 (per layer, or per row for per-row and binary scales), the multiply's input clamped to
+    uint16 for ReLU layers (a sum <= 0 gives 0) and to int16 otherwise; ``post`` is 16 whenever the
+    multipliers allow, so the board takes the product's high half instead of shifting bit by bit.
+    Hidden layers give int8 codes (ReLU: 0..127; tanh: a pre-activation code, then a 128-entry
+    lookup table). A last layer with one scale for every class is ``raw``: its int32 sums are the
+    class scores (the argmax needs no requantisation); with per-row scales it is requantised to
+    int16 scores. The board takes the argmax of those integers.
   * activation scales are calibrated on the training split (``calibrate``: max |activation|).
 ``reference_outputs`` repeats these integer operations, so the host-built C and the simulated Uno
 agree with it bit for bit (the one float32 multiply per input is IEEE on every target).
@@ -42,7 +46,8 @@ FORMATS = ("int8", "float32")
 SCALES = ("row", "layer")
 _F32 = np.float32
 CODE_MAX = 127  # int8 activations and input codes: -127..127 (ReLU outputs 0..127)
-SCORE_MAX = 32767  # the last layer's int16 class scores
+SCORE_MAX = 8191  # class scores of a last layer with per-row scales, small enough for a 16-bit post shift
+FAST_POST = 16  # requantisation shift taken as the high half of the 32-bit product
 TANH_RANGE = 4.0  # a tanh pre-activation code covers -4..4 (tanh(4) = 0.9993)
 TANH_TABLE = np.rint(np.tanh(np.arange(CODE_MAX + 1) * (TANH_RANGE / CODE_MAX)) * CODE_MAX).astype(np.int8)
 
@@ -67,6 +72,7 @@ class QLayer:
     out_scale: float = 1.0  # real value of one output code (before tanh's table)
     tanh: bool = False  # hidden tanh layer: the output code goes through TANH_TABLE
     intcode: np.ndarray | None = None  # layer 0: int8 codes of the raw integers 0..K (see quantize)
+    raw: bool = False  # last layer with one scale: its int32 sums are the class scores (no requant)
 
     @property
     def n_in(self) -> int:
@@ -169,24 +175,31 @@ def _bound_calibration(fmodel: FirmwareModel) -> dict:
     return {"input": inp, "layers": outs}
 
 
-def requant_params(m: np.ndarray, hi: int) -> tuple[np.ndarray, int, int]:
+def requant_params(m: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, int, int]:
     """int16 multipliers and (pre, post) shifts so that y = v * m (m > 0 per row) in fixed point.
 
-    ``pre`` makes v >> pre fit int16 wherever y has not saturated yet (so the int16 clamp never
-    changes a result), ``post`` puts the largest multiplier in [2^14, 2^15)."""
+    ``pre`` makes v >> pre fit the multiply's input wherever y has not saturated yet (so its clamp
+    never changes a result): uint16 for ReLU (lo = 0: a sum <= 0 gives 0 before any arithmetic),
+    else int16. ``post`` is 16 whenever the multipliers fit int16 with it: the board then takes the
+    product's high half (whole bytes; the AVR has no barrel shifter) and the multiplier keeps at
+    least (hi + 1) steps. Otherwise (m > 0.5) ``post`` puts the largest multiplier in
+    [2^14, 2^15) and the board shifts bit by bit."""
     m = np.asarray(m, dtype=np.float64)
     m_max, m_min = float(m.max()), float(m.min())
-    total = 14 - math.floor(math.log2(m_max))
-    pre = max(0, math.ceil(math.log2((hi + 1) / (m_min * 32767.0))))
-    post = max(1, min(30, total - pre))
+    p_max = 65535.0 if lo == 0 else 32767.0
+    pre = max(0, math.ceil(math.log2((hi + 1) / (m_min * p_max))))
+    post = FAST_POST
+    if m_max * 2.0 ** (pre + post) >= 32767.5:
+        post = max(1, min(30, 14 - math.floor(math.log2(m_max)) - pre))
     mult = np.clip(np.rint(m * 2.0 ** (pre + post)), 1, 32767).astype(np.int16)
     return mult, pre, post
 
 
 def requantize(v: np.ndarray, layer: QLayer) -> np.ndarray:
-    """The board's requantisation of int32 sums ``v`` (int64 array, samples x rows)."""
+    """The board's requantisation of int32 sums ``v`` (int64 array, samples x rows): the multiply's
+    input is v >> pre clamped to uint16 for ReLU (lo = 0), else to int16."""
     mult = layer.mult.astype(np.int64)
-    p = np.clip(v >> layer.pre, -32768, 32767)
+    p = np.clip(v >> layer.pre, 0, 65535) if layer.lo == 0 else np.clip(v >> layer.pre, -32768, 32767)
     y = (p * mult + (1 << (layer.post - 1))) >> layer.post
     return np.clip(y, layer.lo, layer.hi)
 
@@ -242,13 +255,16 @@ def quantize(
             lo, hi = 0, CODE_MAX
             out_scale = max(float(cal["layers"][k]), 1e-12) / CODE_MAX
         m = sw_rows * s_in / out_scale
-        if uniform(m):
-            m = m[:1]
-        mult, pre, post = requant_params(m, hi)
+        raw = last and uniform(m)
+        if raw:  # one scale for every class: the int32 sums are the scores (argmax needs no requant)
+            mult, pre, post, lo, hi = np.ones(1, np.int16), 0, FAST_POST, -32767 - 1, 32767
+            out_scale = float(sw_rows[0] * s_in)
+        else:
+            mult, pre, post = requant_params(m[:1] if uniform(m) else m, lo, hi)
         layers.append(
             QLayer(
                 layer.name, q, colscale, np.asarray(sw, _F32).reshape(-1), bias_q, 1.0, layer.kind, colshift,
-                mult, pre, post, bias_shift, lo, hi, out_scale, tanh and not last,
+                mult, pre, post, bias_shift, lo, hi, out_scale, tanh and not last, raw=raw,
             )
         )
         if first and colshift is None and colscale.size == 1 and int(cal.get("int_max", 0)) > 0:
@@ -318,7 +334,10 @@ def _int_outputs(qmodel: QModel, x: np.ndarray) -> np.ndarray:
     t = input_codes(qmodel.layers[0], x)
     for layer in qmodel.layers:
         bias = layer.bias.astype(np.int64) * (1 << layer.bias_shift)
-        y = requantize(_int_sums(layer, t) + bias[None, :], layer)
+        v = _int_sums(layer, t) + bias[None, :]
+        if layer.raw:  # int32 on the board; sums of int8 products and an int16 << shift bias fit
+            return v
+        y = requantize(v, layer)
         if layer.tanh:
             y = np.sign(y) * TANH_TABLE.astype(np.int64)[np.abs(y)]
         t = y

@@ -7,8 +7,9 @@ Everything is numpy on counts (no C, no compiler): fast enough for a GUI slider.
 Definitions used in the report:
   * model flash: every table of bingo_model.c (structure, values, scales, biases, layer
     descriptors) plus its text (name, labels, info line).
-  * model RAM: int8 format: layer 0's int32 sums, two int8 code buffers (hidden layer k writes
-    buffer k % 2), the int16 class scores and the cursor; float32: two float buffers and the cursor.
+  * model RAM: int8 format: two int8 code buffers (hidden layer k writes buffer k % 2; the input
+    codes wait in buffer 1 when layer 0 runs by rows), else layer 0's int32 sums, the int32 class
+    scores and the cursor; float32: two float buffers and the cursor.
   * dense float32: every weight and bias as float32; dense int8: weights int8, biases float32.
   * information bound: ``nnz * (8 + index bits)`` bits, where a weight's index bits are
     ceil(log2(min(n_in, n_out))) of its layer: the bits that name its position within the
@@ -34,6 +35,7 @@ from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel, label_words
 SMALL_INDEX_ROWS = 128  # rows a one-byte index addresses (7 bits + end-of-column flag)
 WIDE_INDEX_ROWS = 32768  # two-byte index: 15 bits + flag
 AVR_PTR = 2
+ROW_LAYOUTS = ("dense", "bitmask", "index")  # the integer kernel's fast row loops, one a layout
 
 
 def index_bytes(n_out: int) -> int:
@@ -44,17 +46,20 @@ def index_bytes(n_out: int) -> int:
     return 1 if n_out <= SMALL_INDEX_ROWS else 2
 
 
-def layer_layout(n_in: int, n_out: int, nnz: int) -> tuple[str, int]:
-    """('bitmask' | 'index', bytes of the position structure): the smaller of the two encodings.
+def layer_layout(n_in: int, n_out: int, nnz: int, dense_ok: bool = False) -> tuple[str, int]:
+    """('dense' | 'bitmask' | 'index', bytes of the position structure) of a layer stored as n_in
+    lines of n_out positions: the smallest encoding (ties: dense, then bitmask, the faster ones).
 
-    bitmask: n_in * ceil(n_out / 8) bytes; index: one bit a column (non-empty?) plus one row
-    index a weight (1 or 2 bytes, top bit marking the column's last weight).
+    dense (``dense_ok``: a dense layer the integer kernel runs by rows): every position holds a
+    value, so its structure is the zeros it stores; bitmask: n_in * ceil(n_out / 8) bytes; index:
+    one bit a line (non-empty?) plus one position a weight (1 or 2 bytes, top bit marking the
+    line's last weight).
     """
     if n_in > 65535:
         raise UserError(f"a layer with {n_in} inputs is too wide for the firmware (at most 65535)")
-    bitmask = n_in * ((n_out + 7) // 8)
-    index = (n_in + 7) // 8 + nnz * index_bytes(n_out)
-    return ("bitmask", bitmask) if bitmask <= index else ("index", index)
+    options = [("dense", n_in * n_out - nnz)] if dense_ok else []
+    options += [("bitmask", n_in * ((n_out + 7) // 8)), ("index", (n_in + 7) // 8 + nnz * index_bytes(n_out))]
+    return min(options, key=lambda option: option[1])
 
 
 def descriptor_bytes(ptr_bytes: int, fmt: str = "int8") -> int:
@@ -64,21 +69,58 @@ def descriptor_bytes(ptr_bytes: int, fmt: str = "int8") -> int:
     return raw if ptr_bytes == AVR_PTR else (raw + 3) // 4 * 4  # AVR packs; 32-bit pads to 4
 
 
-def cursor_bytes(ptr_bytes: int, fmt: str = "int8") -> int:
-    raw = ptr_bytes + 5 if fmt == "int8" else 2 * ptr_bytes + 2
+def cursor_bytes(ptr_bytes: int, fmt: str = "int8", l0_rows: bool = False) -> int:
+    raw = 2 if l0_rows else ptr_bytes + 5 if fmt == "int8" else 2 * ptr_bytes + 2
     return raw if ptr_bytes == AVR_PTR else (raw + 3) // 4 * 4
 
 
-def line_shape(fmt: str, k: int, n_in: int, n_out: int) -> tuple[int, int]:
+def l0_by_rows(n_features: int, widths: list[int]) -> bool:
+    """Whether the integer kernel runs layer 0 row by row too (its input codes kept in buffer 1:
+    23 cycles a weight on the simulated Uno against about 37 summing columns into int32 sums in
+    RAM) rather than column by column while the features arrive: rows whenever the codes take no
+    more RAM than layer 0's int32 sums (4 bytes an output) would."""
+    b1 = int_buffer_bytes(widths)[1]
+    return max(b1, n_features) - b1 <= 4 * widths[0]
+
+
+def line_shape(fmt: str, k: int, n_in: int, n_out: int, l0_rows: bool = False) -> tuple[int, int]:
     """(lines, positions a line) as layer k is stored: the integer kernel keeps layer 0 column by
-    column (it runs while the features arrive) and the others row by row; float32 all by column."""
-    return (n_out, n_in) if fmt == "int8" and k > 0 else (n_in, n_out)
+    column (it runs while the features arrive) unless ``l0_rows``, and the others row by row;
+    float32 all by column."""
+    return (n_out, n_in) if fmt == "int8" and (k > 0 or l0_rows) else (n_in, n_out)
 
 
-def int_buffer_bytes(widths: list[int]) -> tuple[int, int]:
-    """Bytes of the int8 code buffers 0 and 1: hidden layer k (all but the last) writes k % 2."""
+def int_layouts(q: ModelShape | QModel) -> list[tuple[str, int]]:
+    """Each layer's (encoding, structure bytes) in the integer kernel: the smallest layout
+    (``layer_layout``; dense for dense layers run by rows), except that the dense layers run by
+    rows take index lists instead of bitmasks when that costs fewer table bytes than the bitmask
+    row loop's code saves (INT_KERNEL_FLASH): the firmware is then smaller, and faster (index
+    lists measured 23 cycles a weight on the simulated Uno, the bitmask loop about 45)."""
+    shape = q if isinstance(q, ModelShape) else ModelShape.of_qmodel(q)
+    rows = shape.l0_rows
+    out, swap, extra, index_used = [], [], 0, False
+    for k, la in enumerate(shape.layers):
+        lines, pos = line_shape("int8", k, la.n_in, la.n_out, rows)
+        by_rows = (k > 0 or rows) and la.kind == "dense"
+        layout = layer_layout(lines, pos, la.nnz, dense_ok=by_rows)
+        if by_rows and layout[0] == "bitmask" and index_bytes(pos) == 1:
+            index = (lines + 7) // 8 + la.nnz
+            swap.append((k, index))
+            extra += index - layout[1]
+        index_used |= by_rows and layout[0] == "index"
+        out.append(layout)
+    saved = INT_KERNEL_FLASH["rows_bitmask"] - (0 if index_used else INT_KERNEL_FLASH["rows_index"])
+    if swap and extra < saved:
+        for k, index in swap:
+            out[k] = ("index", index)
+    return out
+
+
+def int_buffer_bytes(widths: list[int], n_features: int = 0) -> tuple[int, int]:
+    """Bytes of the int8 code buffers 0 and 1: hidden layer k (all but the last) writes k % 2;
+    ``n_features`` > 0: the input codes wait in buffer 1 (layer 0 by rows)."""
     hidden = widths[:-1]
-    b0, b1 = max(hidden[0::2], default=0), max(hidden[1::2], default=0)
+    b0, b1 = max(hidden[0::2], default=0), max(hidden[1::2] + [n_features], default=0)
     return max(b0, 1), b1  # C has no empty arrays
 
 
@@ -124,6 +166,11 @@ class ModelShape:
     @property
     def n_weights(self) -> int:
         return sum(layer.n_in * layer.n_out for layer in self.layers)
+
+    @property
+    def l0_rows(self) -> bool:
+        """The integer kernel runs layer 0 by rows (``l0_by_rows``)."""
+        return self.fmt == "int8" and l0_by_rows(self.n_features, [layer.n_out for layer in self.layers])
 
     @classmethod
     def of_qmodel(cls, q: QModel) -> ModelShape:
@@ -306,10 +353,14 @@ def _log2_binom(n: int, k: int) -> float:
 
 def layer_sizes(q: ModelShape) -> list[LayerSize]:
     out = []
+    layouts = int_layouts(q) if q.fmt == "int8" else []
     vbytes = 4 if q.fmt == "float32" else 1
     for k, layer in enumerate(q.layers):
         n_in, n_out, nnz = layer.n_in, layer.n_out, layer.nnz
-        encoding, structure = layer_layout(*line_shape(q.fmt, k, n_in, n_out), nnz)
+        if q.fmt == "int8":
+            encoding, structure = layouts[k]
+        else:
+            encoding, structure = layer_layout(n_in, n_out, nnz)
         scale = 4 * (layer.colscale + layer.colshift) + 2 * layer.rowscale + layer.intcode
         if k == 0 and q.fmt == "int8" and q.activation == "tanh":
             scale += TANH_TABLE.size  # the one tanh table counts with layer 0
@@ -337,8 +388,10 @@ def layer_sizes(q: ModelShape) -> list[LayerSize]:
 def model_ram(q: ModelShape | QModel, ptr_bytes: int = AVR_PTR) -> int:
     widths = [layer.n_out for layer in q.layers]
     if q.fmt == "int8":
-        b0, b1 = int_buffer_bytes(widths)
-        return 4 * widths[0] + b0 + b1 + 2 * widths[-1] + cursor_bytes(ptr_bytes)
+        shape = q if isinstance(q, ModelShape) else ModelShape.of_qmodel(q)
+        rows = shape.l0_rows
+        b0, b1 = int_buffer_bytes(widths, q.n_features if rows else 0)
+        return (0 if rows else 4 * widths[0]) + b0 + b1 + 4 * widths[-1] + cursor_bytes(ptr_bytes, "int8", rows)
     b0, b1 = buffer_floats(widths)
     kinds = [getattr(layer, "kind", "dense") for layer in q.layers]
     extra = 4 * mam_buffer_floats(q) + (2 if "binary" in kinds else 0)  # running minima; bit counter
@@ -349,33 +402,51 @@ def model_ram(q: ModelShape | QModel, ptr_bytes: int = AVR_PTR) -> int:
 # kernel: a digits 64-32-16-10 model; used for the other boards as an estimate)
 KIND_FLASH = {
     "float32": {"mam": 423, "binary": 256},
-    # integer kernel: layer 0's column loop is compiled for its kind (a binary one has no MULS);
-    # measured on digits models whose layers are all of one kind, beside INT_KERNEL_FLASH's general
-    # row loop
-    "int8": {"mam": 424, "binary": -134},
+    # integer kernel, beside INT_KERNEL_FLASH's general row loop: measured on digits models whose
+    # layers are all of one kind
+    "int8": {"mam": 95, "binary": 0},
 }
-# integer-kernel code that only some models compile in (avr-gcc -Os on the Uno, against a model with
-# an index-list layer 0, no table of whole-number codes, ReLU; used for the other boards as an estimate)
-INT_KERNEL_FLASH = {"l0_bitmask": 300, "int_table": 104, "tanh": 64, "rows_generic": 724}
+# integer-kernel code that only some models compile in (avr-gcc -Os on the Uno, measured on digits,
+# wine and MNIST-5k models against the board's overhead, which has none of these; used for the other
+# boards as an estimate): layer 0 by columns (with index lists; a bitmask adds l0_bitmask), the
+# table of whole-number codes, tanh, the general row loop and each fast row loop
+INT_KERNEL_FLASH = {
+    "l0_columns": 251, "l0_bitmask": 338, "int_table": 21, "tanh": 82, "rows_generic": 1023,
+    "rows_dense": 55, "rows_bitmask": 327, "rows_index": 60,
+}
+
+
+def row_layouts(q) -> set[str]:
+    """The layouts of the dense layers the integer kernel runs by rows (each compiles its own loop)."""
+    shape = q if isinstance(q, ModelShape) else ModelShape.of_qmodel(q)
+    return {
+        layout
+        for k, ((layout, _), la) in enumerate(zip(int_layouts(shape), shape.layers))
+        if (k > 0 or shape.l0_rows) and la.kind == "dense" and not (layout == "index" and index_bytes(la.n_in) == 2)
+    }
 
 
 def rows_generic(q) -> bool:
-    """Whether layers 1.. need the integer kernel's general row loop (MAM, binary, or two-byte
-    indices), compiled in only then."""
+    """Whether the integer kernel needs its general row loop (MAM, binary, or two-byte indices in a
+    layer it runs by rows), compiled in only then."""
+    shape = q if isinstance(q, ModelShape) else ModelShape.of_qmodel(q)
     return any(
-        layer.kind != "dense"
-        or layer_layout(layer.n_out, layer.n_in, layer.nnz)[0] == "index" and index_bytes(layer.n_in) == 2
-        for layer in q.layers[1:]
+        layer.kind != "dense" or layout == "index" and index_bytes(layer.n_in) == 2
+        for k, ((layout, _), layer) in enumerate(zip(int_layouts(shape), shape.layers))
+        if k > 0 or shape.l0_rows
     )
 
 
 def int_kernel_flash(q: ModelShape) -> int:
-    l0 = q.layers[0]
     extra = INT_KERNEL_FLASH["tanh"] if q.activation == "tanh" else 0
     extra += INT_KERNEL_FLASH["rows_generic"] if rows_generic(q) else 0
-    if layer_layout(*line_shape("int8", 0, l0.n_in, l0.n_out), l0.nnz)[0] == "bitmask":
-        extra += INT_KERNEL_FLASH["l0_bitmask"]
-    return extra + (INT_KERNEL_FLASH["int_table"] if l0.intcode else 0)
+    layouts = row_layouts(q)
+    extra += sum(INT_KERNEL_FLASH["rows_" + layout] for layout in layouts)
+    if not q.l0_rows:
+        extra += INT_KERNEL_FLASH["l0_columns"]
+        if int_layouts(q)[0][0] == "bitmask":
+            extra += INT_KERNEL_FLASH["l0_bitmask"]
+    return extra + (INT_KERNEL_FLASH["int_table"] if q.layers[0].intcode else 0)
 
 
 def mam_buffer_floats(q) -> int:

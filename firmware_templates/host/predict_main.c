@@ -1,5 +1,5 @@
 /* Host harness for tests: raw float32 feature vectors on stdin (BINGO_N_FEATURES a sample),
- * one line a sample on stdout: "<streamed class> <bingo_predict class> <output 0> ... <output K-1>".
+ * one line a sample on stdout: "<streamed class (whole numbers fed as such)> <bingo_predict class> <output 0> ... <output K-1>".
  * Outputs are printed with 9 significant digits, enough to compare float32 bit for bit. */
 #include <stdio.h>
 
@@ -13,8 +13,11 @@ int main(void)
         uint8_t k;
         int streamed, whole;
         bingo_begin();
-        for (i = 0; i < BINGO_N_FEATURES; i++)
-            if (bingo_feed(i, x[i]) != 0) return 2;
+        for (i = 0; i < BINGO_N_FEATURES; i++) {
+            /* whole numbers 0..255 as the serial protocol feeds them (integer firmware: a table) */
+            int whole = x[i] >= 0.0f && x[i] <= 255.0f && x[i] == (float)(int)x[i];
+            if ((whole ? bingo_feed_u8(i, (uint8_t)x[i]) : bingo_feed(i, x[i])) != 0) return 2;
+        }
         streamed = bingo_finish();
         if (bingo_finish() != -1) return 3; /* finishing twice must be refused */
         whole = bingo_predict(x);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 
@@ -21,16 +22,19 @@ from bingo_studio.firmware.quantize import (
     reference_scores,
     requantize,
 )
-from bingo_studio.firmware.size import layer_layout, size_report
+from bingo_studio.firmware.size import ModelShape, int_layouts, layer_layout, size_report
 from bingo_studio.firmware.spec import FirmwareLayer, FirmwareModel, calibrate
 
 PREDICT_MAIN = TEMPLATES / "host" / "predict_main.c"
 
 
 def encodings(q) -> list[str]:
-    """Each layer's encoding as generated (the integer kernel stores layers 1.. row by row)."""
+    """Each layer's encoding as generated (the integer kernel stores layers row by row, but a wide
+    input's layer 0 by columns)."""
     if q.fmt == "int8":
-        return [encode_int_layer(layer, k == 0).encoding for k, layer in enumerate(q.layers)]
+        rows = ModelShape.of_qmodel(q).l0_rows
+        return [encode_int_layer(layer, k == 0 and not rows, layout).encoding
+                for k, (layer, layout) in enumerate(zip(q.layers, int_layouts(q)))]
     return [encode_layer(layer).encoding for layer in q.layers]
 
 
@@ -112,6 +116,23 @@ def _synthetic(rng, widths, density, kill_row=None, kill_layer=None) -> Firmware
         (names * 3)[: widths[-1]],
         {"dataset": "d\u00e4ta/*set*/"},
     )
+
+
+@pytest.mark.parametrize("density", [0.03, 0.6])  # index lists and bitmasks, by columns
+def test_wide_input_runs_layer_0_by_columns_and_agrees(host_cc, tmp_path, density):
+    """600 input codes would take more RAM than 140 int32 sums: layer 0 runs column by column as the
+    features arrive, whole numbers (pixels, mostly 0) through the table of codes; past 128 positions
+    a line's indices take two bytes (layer 0's columns, layer 1's rows: the general row loop)."""
+    rng = np.random.default_rng(7)
+    fm = _synthetic(rng, [600, 140, 5], density)
+    fm.mean, fm.std = np.full(1, 40.0, np.float32), np.full(1, 30.0, np.float32)
+    x = np.where(rng.random((200, 600)) < 0.6, 0, rng.integers(0, 256, (200, 600))).astype(np.float32)
+    q = quantize(fm, calibration=calibrate(fm, x))
+    assert not ModelShape.of_qmodel(q).l0_rows and q.layers[0].intcode.size == 256
+    assert encodings(q)[:2] == (["index", "index"] if density < 0.5 else ["bitmask", "bitmask"])
+    c_pred, c_out = run_host(host_cc, tmp_path, q, x)
+    assert np.array_equal(c_out, reference_outputs(q, x))
+    assert np.array_equal(c_pred, reference_predict(q, x))
 
 
 @pytest.mark.parametrize("fmt", ["int8", "float32"])
@@ -288,8 +309,10 @@ def test_saturation_and_negative_zero_points_match_on_the_host(host_cc, tmp_path
     tight = {"input": 0.5, "layers": [0.01, 0.01, 0.01], "int_max": 0}
     for name, q in (("tight", quantize(fm, calibration=tight)), ("fit", quantize(fm, calibration=calibrate(fm, x)))):
         scores = reference_scores(q, x)
-        if name == "tight":  # the hidden codes really hit their ceiling
-            assert np.any(np.abs(scores) == q.layers[-1].hi)
+        if name == "tight":  # the hidden codes really hit their ceiling (the raw int32 scores do not saturate)
+            hidden = dataclasses.replace(q, layers=q.layers[:-1])
+            assert np.any(reference_scores(hidden, x) == CODE_MAX)
+            assert q.layers[-1].raw and len(np.unique(scores, axis=0)) < len(x)
         c_pred, c_out = run_host(host_cc, tmp_path / name, q, x)
         assert np.array_equal(c_out, reference_outputs(q, x))
         assert np.array_equal(c_pred, reference_predict(q, x))

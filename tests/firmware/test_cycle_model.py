@@ -1,6 +1,6 @@
 """The latency model (firmware/cycles.py) against the simulators on models NOT in its fit
 (benchmarks/cycle_model.py fits on other shapes): the Uno's cycles within 20%, the Pico's within
-25% (measured when fitted: -11%..+6% and -17%..+9% on these held-out models).
+25% (measured when fitted: -9%..+8% and -9%..+13% on the held-out models).
 
 Needs avr-gcc + simavr and arm-none-eabi-gcc + Node + rp2040js (./dev.sh setup installs them);
 without them these tests fail with the message saying what to install.

@@ -76,15 +76,16 @@ def test_bounds_and_dense_sizes_by_hand():
     assert r.nnz == 6 and r.bound_bytes == 6 * (8 + 2) / 8
     assert r.dense_float32 == 4 * (40 + 4) and r.dense_int8 == 40 + 4 * 4
     layer = r.layers[0]
-    # index lists: 2 bytes of non-empty-column bits + 6 row bytes; values 6; int16 biases; one float
-    # input multiplier and one int16 requantisation multiplier
+    # 10 input codes need no more RAM than 4 int32 sums would: layer 0 runs by rows. Index lists: 1
+    # byte of non-empty-row bits + 6 column bytes; values 6; int16 biases; one float input
+    # multiplier and one int16 requantisation multiplier
     assert (
         layer.encoding,
         layer.structure_bytes,
         layer.value_bytes,
         layer.scale_bytes,
         layer.bias_bytes,
-    ) == ("index", 2 + 6, 6, 4 + 2, 8)
+    ) == ("index", 1 + 6, 6, 4 + 2, 8)
     assert r.entropy_bytes == pytest.approx((8 * 6 + math.log2(math.comb(40, 6))) / 8)
 
 
@@ -108,8 +109,9 @@ def test_fit_verdicts_and_shortfall():
     r = size_report(fm)
     uno, esp = r.boards["uno"], r.boards["esp32"]
     assert not uno.flash_fits and uno.flash_over == uno.flash - 32_256 > 150_000
-    # int32 sums of layer 0, its int8 codes, int16 class scores, the cursor
-    assert uno.ram == BOARDS["uno"].overhead_ram + 4 * 256 + 256 + 2 * 10 + 7
+    # 784 input codes take less RAM than 256 int32 sums: layer 0 by rows, the codes in buffer 1; layer
+    # 0's int8 codes in buffer 0, int32 class scores, the cursor (the next feature)
+    assert uno.ram == BOARDS["uno"].overhead_ram + 784 + 256 + 4 * 10 + 2
     assert esp.fits and esp.flash_over == 0
 
 
