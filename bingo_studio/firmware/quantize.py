@@ -307,7 +307,8 @@ def input_codes(layer: QLayer, x: np.ndarray) -> np.ndarray:
     magnitude (half away from zero), clamped to +-127."""
     u = x - layer.colshift[None, :] if layer.colshift is not None else x
     c2 = layer.colscale if layer.colscale.size > 1 else layer.colscale[0]
-    u2 = (u.astype(_F32) * c2).astype(_F32)
+    with np.errstate(over="ignore"):  # a huge x gives inf, as on the board; it saturates below
+        u2 = (u.astype(_F32) * c2).astype(_F32)
     big = ~(np.abs(u2) < 2.0**15)  # also inf and NaN (the board tests the exponent bits)
     i = np.trunc(np.where(big, 0, u2)).astype(np.int64)
     t = np.sign(i) * ((np.abs(i) + 1) >> 1)
