@@ -5,7 +5,9 @@ SIGNIFICANCE = (
     "estimate the axis is a power of ten: the weight's size times how much the loss reacts to it, on a "
     "log10 scale, so one step to the right means 10x more important (-3 is 10x more than -4). With the "
     "paper's score it is how much accuracy changed when BINGO briefly reset the weight. The least "
-    "significant weights are removed first."
+    "significant weights are removed first. After the epochs, while the ladder of pruned networks grows, "
+    "the title gives the share of all weights pruned, each layer's legend its own share, and each area "
+    "shrinks to the share of its layer still kept."
 )
 ESTIMATOR = (
     "How significance is measured. train-time (default): from the gradients training computes anyway, "

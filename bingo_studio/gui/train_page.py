@@ -338,7 +338,7 @@ class TrainPage(QWidget):
         if pruned is not None:
             total = sum(significance[n].size for n in pruned)
             share = sum(pruned[n] * significance[n].size for n in pruned) / max(1, total)
-            title = f"{SIG_TITLE} - ladder: {share:.1%} of the weights pruned; each area is what its layer keeps"
+            title = f"{SIG_TITLE} - ladder: {share:.1%} pruned"  # the tooltip says how to read it
         self.sig_plot.setTitle(title, color="#222", size="10pt")
         if flat:
             lo, hi = lo - 0.5, hi + 0.5
@@ -348,7 +348,9 @@ class TrainPage(QWidget):
             counts, _ = np.histogram(v[np.isfinite(v)], bins=edges)
             # of the layer's weights: as the ladder prunes, the area shrinks to the share kept
             share = counts / max(1, counts.sum() if pruned is None else v.size)
-            label = f"{name} ({v.size:,} weights" + ("" if pruned is None else f", {pruned[name]:.0%} pruned") + ")"
+            label = f"{name} ({v.size:,} weights)"
+            if pruned is not None:
+                label = f"{name} ({pruned[name]:.0%} of {v.size:,} pruned)"
             item = self.hist_items.get(name)
             if item is None:
                 color = LAYER_COLORS[i % len(LAYER_COLORS)]
@@ -369,12 +371,15 @@ class TrainPage(QWidget):
                 self._rename(item, label)
 
     def _rename(self, item, label: str) -> None:
-        """A histogram's legend entry (pyqtgraph reads the name once, when the item is added)."""
+        """A histogram's legend entry: pyqtgraph sizes the legend when an item is added, so the
+        entries are added again, in order, for the box to fit the new text."""
+        if item.opts.get("name") == label:
+            return
         item.opts["name"] = label
         legend = self.sig_plot.getPlotItem().legend
-        for sample, text in getattr(legend, "items", []):
-            if sample.item is item:
-                text.setText(label)
+        legend.clear()
+        for other in self.hist_items.values():
+            legend.addItem(other, other.opts["name"])
 
     def state(self) -> dict:
         return {

@@ -37,7 +37,7 @@ def test_digits_to_simulated_uno(qtbot, window):
     # the ladder grew after the epochs: the plot says how much is pruned, in all and per layer
     assert "ladder:" in w.train_page.sig_plot.getPlotItem().titleLabel.text
     legend = [label.text for _, label in w.train_page.sig_plot.getPlotItem().legend.items]
-    assert len(legend) == 3 and all("% pruned" in t for t in legend), legend
+    assert len(legend) == 3 and all("% of" in t and "pruned" in t for t in legend), legend
     assert (Path(st.run.path) / "run.json").exists() and Path(st.run.path).parent == st.work_dir  # saved every epoch
 
     # 3. prune: the slider is a lookup on the engine's curve
