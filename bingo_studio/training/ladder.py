@@ -121,16 +121,19 @@ class _Significance:
             n = max(float(scorer.grad_steps), 1.0)
             self.taylor = scorer.taylor_abs / n
             self.grad_sq = scorer.grad_sq / n
+            # per-layer views into the flat running means: updated in place, no concatenation a step
+            sizes = [m.weight.numel() for m in layers.values()]
+            self._views = list(zip(layers.values(), self.taylor.split(sizes), self.grad_sq.split(sizes)))
         else:
             self.fixed = scorer.flat_importance("intent").double()
 
     def update(self) -> None:
         if not self.gradient:
             return
-        g = flatten({n: m.weight.grad for n, m in self.layers.items()})
-        w = flatten({n: m.weight.detach() for n, m in self.layers.items()})
-        self.taylor.mul_(EMA).add_((g * w).abs(), alpha=1 - EMA)
-        self.grad_sq.mul_(EMA).add_(g * g, alpha=1 - EMA)
+        for layer, taylor, grad_sq in self._views:
+            g, w = layer.weight.grad.reshape(-1), layer.weight.detach().reshape(-1)
+            taylor.mul_(EMA).add_((g * w).abs(), alpha=1 - EMA)
+            grad_sq.mul_(EMA).add_(g * g, alpha=1 - EMA)
 
     def shown(self, run, masks: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
         """Per layer, the significance the live plot shows during training (the same units), for the
@@ -229,7 +232,7 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
             if step % 2 == 0:
                 significance.update()
             opt.step()
-            apply_masks(layers, masks)
+            apply_masks(layers, kept)
             steps += 1
         model.eval()
 
@@ -237,7 +240,8 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
         while steps < budget:
             state.check()
             name, masks, val = cut(s)
-            apply_masks(layers, masks)
+            kept = {n: m.to(layers[n].weight.dtype) for n, m in masks.items()}  # converted once a rung
+            apply_masks(layers, kept)
             # recover until validation is back at the target, or the rung's share of the budget is spent
             chunks = 0
             while val < target - 1e-9 and chunks < MAX_CHUNKS and steps < budget:
