@@ -604,12 +604,4 @@ int bingo_finish(void)
     return best;
 }
 
-int bingo_predict(const float *x)
-{
-    uint16_t i;
-    bingo_begin();
-    for (i = 0; i < BINGO_N_FEATURES; i++) bingo_feed(i, x[i]);
-    return bingo_finish();
-}
-
 float bingo_output(uint8_t k) { return k < BINGO_N_CLASSES ? (float)bingo_score[k] * BINGO_SCORE_SCALE : 0.0f; }

@@ -56,3 +56,12 @@ typedef struct {
     uint8_t bias_shift, pre, post;
 } bingo_layer_t;
 #endif
+
+/* A whole line at once, for either kernel: the features fed in order, then the answer. */
+int bingo_predict(const float *x)
+{
+    uint16_t i;
+    bingo_begin();
+    for (i = 0; i < BINGO_N_FEATURES; i++) bingo_feed(i, x[i]);
+    return bingo_finish();
+}
