@@ -80,3 +80,14 @@ class Target:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key}>"
+
+
+class SimulatedTarget(Target):
+    """A board simulated on this computer: always built with its own tools, its port is the
+    simulator's, and "flashing" starts the simulator."""
+
+    simulated = True
+    usb = False
+    needs_port = False
+    offline_forced = True
+    flash_verb = "Start simulator"

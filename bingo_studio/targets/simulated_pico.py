@@ -11,19 +11,14 @@ from pathlib import Path
 
 from bingo_studio.boards import BOARDS
 from bingo_studio.firmware.platformio import RunResult, SizeReport
-from bingo_studio.targets.base import Flashed, Target
+from bingo_studio.targets.base import Flashed, SimulatedTarget
 from bingo_studio.training.task import Progress, TaskState
 
 
-class SimulatedPicoTarget(Target):
+class SimulatedPicoTarget(SimulatedTarget):
     key = "pico-sim"
     title = "Simulated Pico"
     board = BOARDS["pico"]
-    simulated = True
-    usb = False
-    needs_port = False
-    offline_forced = True
-    flash_verb = "Start simulator"
     pace_us = 0.0
 
     @property

@@ -10,19 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bingo_studio.boards import BOARDS
-from bingo_studio.targets.base import Flashed, Target
+from bingo_studio.targets.base import Flashed, SimulatedTarget
 from bingo_studio.training.task import TaskState
 
 
-class SimulatedUnoTarget(Target):
+class SimulatedUnoTarget(SimulatedTarget):
     key = "sim"
     title = "Simulated Uno"
     board = BOARDS["uno"]
-    simulated = True
-    usb = False
-    needs_port = False
-    offline_forced = True
-    flash_verb = "Start simulator"
 
     def flashed_text(self, flashed: Flashed) -> str:
         return f"The simulated Uno runs the firmware on {flashed.port}"
