@@ -91,3 +91,7 @@ class SimulatedTarget(Target):
     needs_port = False
     offline_forced = True
     flash_verb = "Start simulator"
+
+    @property
+    def offline_possible(self) -> bool:
+        return True

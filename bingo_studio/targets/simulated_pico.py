@@ -19,11 +19,6 @@ class SimulatedPicoTarget(SimulatedTarget):
     key = "pico-sim"
     title = "Simulated Pico"
     board = BOARDS["pico"]
-    pace_us = 0.0
-
-    @property
-    def offline_possible(self) -> bool:
-        return True
 
     def image(self, project: Path | str) -> Path:
         return Path(project) / ".pio" / "build" / self.key / "bingo_pico.bin"
