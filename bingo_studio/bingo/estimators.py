@@ -83,6 +83,12 @@ class Scorer:
                 setattr(self, k, v.to(mine.dtype))
 
 
+def log_magnitude_taylor(w: torch.Tensor, taylor_mean: torch.Tensor) -> torch.Tensor:
+    """The significance the live plot shows: log10 of |w| * sqrt(running mean |g*w|) (the
+    magnitude-taylor estimate); one unit up = 10x more important. Weights at zero show as -12."""
+    return torch.log10((w.abs() * taylor_mean.sqrt()).clamp(min=1e-12))
+
+
 def _relative_change(result: SearchResult, metric: str) -> torch.Tensor:
     """|before - after| / |before| per subset, in [0, 1] (a change larger than the base clips)."""
     before = getattr(result, f"{metric}_before")
@@ -282,10 +288,8 @@ class TrainTimeScorer(Scorer):
         return -imp if order == "literal" else imp
 
     def flat_significance(self) -> torch.Tensor:
-        """What drives pruning, shown from the first epoch: log10 of |w| * sqrt(running mean |g*w|) (the
-        magnitude-taylor estimate); one unit up = 10x more important. Weights at zero show as -12."""
-        w = self._flat("data").abs()
-        return torch.log10((w * self.taylor_recent.sqrt()).clamp(min=1e-12))
+        """What drives pruning, shown from the first epoch (log_magnitude_taylor of the recent steps)."""
+        return log_magnitude_taylor(self._flat("data"), self.taylor_recent)
 
 
 ESTIMATORS: dict[str, tuple[str, Callable[..., Scorer]]] = {

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from bingo_studio.bingo.estimators import log_magnitude_taylor
 from bingo_studio.errors import UserError
 from bingo_studio.models import prunable_layers
 from bingo_studio.pruning.masks import apply_masks, flatten, ones_like_weights, prune_lowest, unflatten
@@ -139,8 +140,7 @@ class _Significance:
         """Per layer, the significance the live plot shows during training (the same units), for the
         survivors; pruned weights are NaN."""
         if self.gradient:
-            w = flatten({n: m.weight.detach() for n, m in self.layers.items()}).abs()
-            flat = torch.log10((w * self.taylor.sqrt()).clamp(min=1e-12))
+            flat = log_magnitude_taylor(flatten({n: m.weight.detach() for n, m in self.layers.items()}), self.taylor)
         else:
             flat = run.scorer.flat_significance().double()
         flat = torch.where(flatten(masks), flat.double(), torch.nan)
