@@ -416,25 +416,30 @@ INT_KERNEL_FLASH = {
 }
 
 
+def row_loops(q) -> list[str]:
+    """The integer kernel's loop for each layer: "columns" (layer 0 while the features arrive), a
+    fast row loop of one layout ("dense", "bitmask", "index"), or "generic" (MAM, binary, or
+    two-byte indices in a layer run by rows). Each loop a model uses is compiled in, only those."""
+    shape = q if isinstance(q, ModelShape) else ModelShape.of_qmodel(q)
+    loops = []
+    for k, ((layout, _), la) in enumerate(zip(int_layouts(shape), shape.layers)):
+        if k == 0 and not shape.l0_rows:
+            loops.append("columns")
+        elif la.kind != "dense" or layout == "index" and index_bytes(la.n_in) == 2:
+            loops.append("generic")
+        else:
+            loops.append(layout)
+    return loops
+
+
 def row_layouts(q) -> set[str]:
     """The layouts of the dense layers the integer kernel runs by rows (each compiles its own loop)."""
-    shape = q if isinstance(q, ModelShape) else ModelShape.of_qmodel(q)
-    return {
-        layout
-        for k, ((layout, _), la) in enumerate(zip(int_layouts(shape), shape.layers))
-        if (k > 0 or shape.l0_rows) and la.kind == "dense" and not (layout == "index" and index_bytes(la.n_in) == 2)
-    }
+    return set(row_loops(q)) & set(ROW_LAYOUTS)
 
 
 def rows_generic(q) -> bool:
-    """Whether the integer kernel needs its general row loop (MAM, binary, or two-byte indices in a
-    layer it runs by rows), compiled in only then."""
-    shape = q if isinstance(q, ModelShape) else ModelShape.of_qmodel(q)
-    return any(
-        layer.kind != "dense" or layout == "index" and index_bytes(layer.n_in) == 2
-        for k, ((layout, _), layer) in enumerate(zip(int_layouts(shape), shape.layers))
-        if k > 0 or shape.l0_rows
-    )
+    """Whether the integer kernel needs its general row loop, compiled in only then."""
+    return "generic" in row_loops(q)
 
 
 def int_kernel_flash(q: ModelShape) -> int:
