@@ -27,11 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from firmware_size import magnitude_masks  # noqa: E402
-from firmware_speed import accuracy, firmware_model, prune_to_floor, train  # noqa: E402
+from firmware_speed import trained_models  # noqa: E402
 
-from bingo_studio.config import DatasetConfig  # noqa: E402
-from bingo_studio.data import load_dataset  # noqa: E402
 from bingo_studio.firmware.avr_gcc import avr_build  # noqa: E402
 from bingo_studio.firmware.codegen import write_sources  # noqa: E402
 
@@ -47,18 +44,10 @@ GOAL = 1.05
 
 
 def models(epochs: int) -> dict:
-    digits = load_dataset(DatasetConfig(name="digits"))
-    dense = train(digits, [32, 16], epochs)
-    out = {
-        "digits dense": firmware_model(dense, digits, magnitude_masks(dense, 0.0), "digits"),
-        "digits pruned (floor 90%)": prune_to_floor(dense, digits, 0.90, epochs, "digits"),
-    }
-    mnist = load_dataset(DatasetConfig(name="mnist-5k"))
-    dense_m = train(mnist, [128, 64], epochs)
-    fm_m = firmware_model(dense_m, mnist, magnitude_masks(dense_m, 0.0), "mnist-5k")
-    floor = accuracy(fm_m.float_predict(mnist.x_val), mnist.y_val) - 0.02
-    out["MNIST-5k pruned (dense-2)"] = prune_to_floor(dense_m, mnist, floor, epochs, "mnist-5k")
-    return out
+    _, digits_dense, digits_pruned = trained_models("digits", [32, 16], epochs, floor=0.90)
+    _, _, mnist_pruned = trained_models("mnist-5k", [128, 64], epochs)
+    return {"digits dense": digits_dense, "digits pruned (floor 90%)": digits_pruned,
+            "MNIST-5k pruned (dense-2)": mnist_pruned}
 
 
 def main() -> None:

@@ -89,6 +89,17 @@ def prune_to_floor(dense, ds, floor: float, epochs: int, name: str) -> FirmwareM
     return best
 
 
+def trained_models(name: str, hidden: list[int], epochs: int, floor: float | None = None):
+    """(dataset, dense FirmwareModel, pruned FirmwareModel) of the benchmark's model for ``name``,
+    pruned to ``floor`` (None: the dense validation accuracy - 2 points)."""
+    ds = load_dataset(DatasetConfig(name=name))
+    dense = train(ds, hidden, epochs)
+    fm_dense = firmware_model(dense, ds, magnitude_masks(dense, 0.0), name)
+    if floor is None:
+        floor = accuracy(fm_dense.float_predict(ds.x_val), ds.y_val) - 0.02
+    return ds, fm_dense, prune_to_floor(dense, ds, floor, epochs, name)
+
+
 def simulate(elf: Path, rows: np.ndarray, mcu: str = "atmega328p") -> tuple[list[int], list[int]]:
     """(classes, cycles) of each row sent as one line to the firmware in simavr."""
     import serial
@@ -216,10 +227,7 @@ def main() -> None:
     start = time.time()
     rows, acc_rows = [], []
 
-    digits = load_dataset(DatasetConfig(name="digits"))
-    dense = train(digits, [32, 16], a.epochs)
-    fm_dense = firmware_model(dense, digits, magnitude_masks(dense, 0.0), "digits")
-    fm_pruned = prune_to_floor(dense, digits, 0.90, a.epochs, "digits")
+    digits, fm_dense, fm_pruned = trained_models("digits", [32, 16], a.epochs, floor=0.90)
     peer = emlearn_row(digits, [32, 16], a.samples, build)
     if peer:
         rows.append(peer)
@@ -230,25 +238,16 @@ def main() -> None:
     rows.append(bingo_row("BINGO Studio digits pruned (floor 90%) integer", fm_pruned, "int8", digits,
                           a.samples, build))
 
-    mnist = load_dataset(DatasetConfig(name="mnist-5k"))
-    dense_m = train(mnist, [128, 64], a.epochs)
-    fm_m = firmware_model(dense_m, mnist, magnitude_masks(dense_m, 0.0), "mnist-5k")
-    floor = accuracy(fm_m.float_predict(mnist.x_val), mnist.y_val) - 0.02
-    fm_mp = prune_to_floor(dense_m, mnist, floor, a.epochs, "mnist-5k")
+    mnist, fm_m, fm_mp = trained_models("mnist-5k", [128, 64], a.epochs)
     rows.append(bingo_row("BINGO Studio MNIST-5k pruned (dense-2) float32", fm_mp, "float32", mnist,
                           a.samples, build))
     rows.append(bingo_row("BINGO Studio MNIST-5k pruned (dense-2) integer", fm_mp, "int8", mnist, a.samples, build))
     acc_rows.append(bingo_row("MNIST-5k dense integer", fm_m, "int8", mnist, 0, False))
 
     if not a.no_fashion:
-        fashion = load_dataset(DatasetConfig(name="fashion-mnist"))
-        dense_f = train(fashion, [128, 64], a.epochs)
-        fm_f = firmware_model(dense_f, fashion, magnitude_masks(dense_f, 0.0), "fashion")
-        floor = accuracy(fm_f.float_predict(fashion.x_val), fashion.y_val) - 0.02
+        fashion, fm_f, fm_fp = trained_models("fashion-mnist", [128, 64], a.epochs)
         acc_rows.append(bingo_row("Fashion-MNIST dense integer", fm_f, "int8", fashion, 0, False))
-        acc_rows.append(bingo_row("Fashion-MNIST pruned (dense-2) integer",
-                                  prune_to_floor(dense_f, fashion, floor, a.epochs, "fashion"), "int8", fashion,
-                                  0, False))
+        acc_rows.append(bingo_row("Fashion-MNIST pruned (dense-2) integer", fm_fp, "int8", fashion, 0, False))
 
     print(f"\nSimulated ATmega at 16 MHz, mean over the first {a.samples} test samples (emlearn: ATmega1284P)")
     show(rows)
