@@ -26,7 +26,8 @@ from scipy.optimize import nnls
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pico_speed import train_pruned  # noqa: E402 - benchmarks/ is on the path when run as a script
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "firmware"))
+from firmware_helpers import train_pruned  # noqa: E402 - the firmware tests' training recipe, shared
 
 from bingo_studio.config import DatasetConfig  # noqa: E402
 from bingo_studio.data import load_dataset  # noqa: E402

@@ -23,41 +23,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "firmware"))  # the firmware tests' training recipe, shared
 
-from bingo_studio.config import DatasetConfig, ModelConfig  # noqa: E402
+from firmware_helpers import train_pruned  # noqa: E402
+
+from bingo_studio.config import DatasetConfig  # noqa: E402
 from bingo_studio.data import load_dataset  # noqa: E402
 from bingo_studio.firmware.pico_build import PICO_HZ, build_for_pico  # noqa: E402
 from bingo_studio.firmware.quantize import quantize, reference_predict  # noqa: E402
 from bingo_studio.firmware.simulated_pico import predict_on_pico  # noqa: E402
 from bingo_studio.firmware.spec import FirmwareModel  # noqa: E402
-from bingo_studio.models import build_model  # noqa: E402
-
-
-def train_pruned(ds, hidden, sparsity, epochs, seed=0):
-    torch.manual_seed(seed)
-    model = build_model(ModelConfig(preset="custom", hidden=hidden), ds.n_features, ds.n_classes)
-    x, y = ds.tensors("train")
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    linears = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
-    masks = {n: torch.ones_like(m.weight) for n, m in linears.items()}
-
-    def fit(steps):
-        for _ in range(steps):
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
-            with torch.no_grad():
-                for n, m in linears.items():
-                    m.weight.mul_(masks[n])
-
-    fit(epochs)
-    if sparsity > 0:
-        scores = torch.cat([m.weight.detach().abs().reshape(-1) for m in linears.values()])
-        threshold = torch.kthvalue(scores, int(round(sparsity * scores.numel()))).values
-        masks = {n: (m.weight.detach().abs() > threshold).float() for n, m in linears.items()}
-        fit(epochs // 2)
-    return model, masks
 
 
 def measure(name, ds, hidden, sparsity, epochs, limit, work: Path) -> dict:
