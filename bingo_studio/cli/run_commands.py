@@ -50,6 +50,7 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def cmd_prune(a: argparse.Namespace) -> int:
+    from bingo_studio.deploy.export import firmware_accuracy
     from bingo_studio.pruning.floor import floor_for
     from bingo_studio.pruning.methods import prune_run
     from bingo_studio.runs import load_run
@@ -58,7 +59,7 @@ def cmd_prune(a: argparse.Namespace) -> int:
     run.ensure_metrics()
     floor = floor_for(run.metrics["dense_val_accuracy"], a.min_accuracy, a.max_drop)
     result = prune_run(run, a.method, floor, order=a.order)
-    firmware = _firmware_accuracy(run)
+    firmware = firmware_accuracy(run)  # int8, as `export` will build the prune just saved
     if a.json:
         print(json.dumps({**result.to_dict(), "firmware_test_accuracy": firmware}))
     else:
@@ -66,14 +67,6 @@ def cmd_prune(a: argparse.Namespace) -> int:
         print(f"firmware (int8, as the board computes): test {firmware:.2%}, what export writes into its info line")
         print(f"mask saved in {a.run} (mask.pt with run.json)")
     return 0
-
-
-def _firmware_accuracy(run) -> float:
-    """The int8 firmware's test accuracy for the prune just saved, as `export` will build it."""
-    from bingo_studio.deploy.export import firmware_model_for_run, firmware_test_accuracy
-    from bingo_studio.firmware.quantize import quantize
-
-    return firmware_test_accuracy(quantize(firmware_model_for_run(run), "int8"), run.get_dataset())
 
 
 def print_prune(r) -> None:

@@ -86,9 +86,10 @@ def firmware_test_accuracy(q, dataset) -> float:
     return round(float(np.mean(reference_predict(q, dataset.x_test) == dataset.y_test)), 4)
 
 
-def point_firmware_accuracy(run, min_accuracy: float, method: str = "bingo", plan=None, fmt: str = "int8") -> float:
-    """The firmware's test accuracy for the network pruned to ``min_accuracy`` (the slider's point),
-    computed as export computes it, with nothing saved."""
+def firmware_accuracy(run, min_accuracy: float | None = None, method: str = "bingo", plan=None,
+                      fmt: str = "int8") -> float:
+    """The firmware's test accuracy, computed as export computes it, with nothing saved: for the
+    network pruned to ``min_accuracy`` (the slider's point), else for the run's saved prune."""
     from bingo_studio.firmware.quantize import quantize
 
     run = _load(run)

@@ -284,7 +284,7 @@ class PrunePage(QWidget):
             self.values["firmware"].setText(f"<b>{acc:.1%}</b> (int8, what the board's info line says)")
 
     def _firmware_start(self) -> None:
-        from bingo_studio.deploy.export import point_firmware_accuracy
+        from bingo_studio.deploy.export import firmware_accuracy
 
         run, plan, method, floor = self.studio.run, self.studio.plan, self.studio.method, self.floor()
         if run is None or plan is None:
@@ -302,7 +302,7 @@ class PrunePage(QWidget):
         def failed(message: str) -> None:
             self.values["firmware"].setText(f"<span style='color:#c62828'>{message}</span>")
 
-        self.firmware_work.start(lambda s: point_firmware_accuracy(run, floor, method, plan), done, failed)
+        self.firmware_work.start(lambda s: firmware_accuracy(run, floor, method, plan), done, failed)
 
     def selection(self) -> dict:
         return dict(self._selection)
