@@ -77,8 +77,10 @@ class ScoringConfig:
 class LadderConfig:
     """The curve of deployable networks grown after the dense epochs of the one run (training/ladder.py)."""
 
-    recovery: float = opt(0.4, "training steps spent recovering along the whole ladder of pruned networks, as a "
+    recovery: float = opt(0.3, "training steps spent recovering along the whole ladder of pruned networks, as a "
                                "share of the run's (0: no ladder, one-shot pruning only)", flag="--ladder-recovery")
+    patience: int = opt(2, "dense training ends once validation has not improved for this many epochs (0: never "
+                           "early) and the epochs left go to the ladder", flag="--ladder-patience")
     rate: float = opt(0.2, "share of the surviving weights each rung of the ladder removes", flag="--ladder-rate")
     max_sparsity: float = opt(0.998, "the ladder stops at this share of weights pruned...",
                               flag="--ladder-max-sparsity")
@@ -90,6 +92,13 @@ class LadderConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.recovery <= 10.0 or not 0.0 < self.rate < 1.0 or not 0.0 < self.max_sparsity < 1.0:
             raise ValueError("ladder recovery must be in [0, 10], rate and max_sparsity in (0, 1)")
+        if self.patience < 0:
+            raise ValueError("ladder patience must be 0 or more epochs")
+
+
+def old_ladder(values):
+    """A saved run's ladder settings; runs saved before ``patience`` existed trained all their epochs dense."""
+    return {"patience": 0, **values} if isinstance(values, dict) else values
 
 
 SECTIONS = {"dataset": DatasetConfig, "model": ModelConfig, "train": TrainConfig, "scoring": ScoringConfig,
@@ -115,7 +124,7 @@ class RunConfig:
 
         values = {name: build(kind, d.get(name)) for name, kind in SECTIONS.items() if name != "ladder"}
         # runs saved before the ladder existed: no ladder was grown (their one-shot curve is used)
-        ladder = build(LadderConfig, d["ladder"]) if "ladder" in d else LadderConfig(recovery=0.0)
+        ladder = build(LadderConfig, old_ladder(d["ladder"])) if "ladder" in d else LadderConfig(recovery=0.0)
         return cls(**values, ladder=ladder)
 
     def digest(self) -> str:

@@ -14,7 +14,15 @@ from dataclasses import MISSING, fields
 
 import torch
 
-from bingo_studio.config import DatasetConfig, LadderConfig, ModelConfig, RunConfig, ScoringConfig, TrainConfig
+from bingo_studio.config import (
+    DatasetConfig,
+    LadderConfig,
+    ModelConfig,
+    RunConfig,
+    ScoringConfig,
+    TrainConfig,
+    old_ladder,
+)
 from bingo_studio.errors import UserError
 
 # bounds that keep a hostile or damaged file from asking for absurd memory
@@ -91,7 +99,7 @@ def run_config(d, file: str) -> RunConfig:
         train=_section(TrainConfig, d.get("train"), file, "config.train"),
         scoring=_section(ScoringConfig, d.get("scoring"), file, "config.scoring"),
         # runs saved before the ladder existed grew none: their one-shot curve is used
-        ladder=(_section(LadderConfig, d["ladder"], file, "config.ladder") if "ladder" in d
+        ladder=(_section(LadderConfig, old_ladder(d["ladder"]), file, "config.ladder") if "ladder" in d
                 else LadderConfig(recovery=0.0)),
     )
     number(cfg.train.epochs, file, "config.train.epochs", 1, 1_000_000, integer=True)

@@ -164,7 +164,7 @@ class TrainTimeScorer(Scorer):
     """Significance gathered during the one training run from the gradients the steps already
     compute, checked by BINGO's lottery-ticket searches (reset to zero, the change in validation loss).
 
-    Candidates (all flat, higher = keep), averaged over the second half of training:
+    Candidates (all flat, higher = keep), averaged over the last three quarters of training:
       ``taylor``    mean |g * w|: first-order loss change of removing the weight (Molchanov et al.)
       ``obd``       w^2 * mean g^2: second-order estimate with the Fisher diagonal (LeCun's OBD)
       ``magnitude`` |w| at the end of training
@@ -183,13 +183,15 @@ class TrainTimeScorer(Scorer):
     reset_to = "zero"
     metric = "loss"
     CANDIDATES = ("magnitude-taylor", "obd", "taylor", "magnitude")  # "bingo" chooses among these
-    gradient_from = 0.5  # share of training after which gradient statistics are collected
+    # share of training after which gradient statistics are collected: before the least share dense
+    # training runs when the ladder starts early (training/loop.MIN_DENSE_SHARE)
+    gradient_from = 0.25
     gradient_every = 2
     early_stride = 4  # before gradient_from, only the shown significance is updated, every 4th gathering step
     recent_decay = 0.9
     # the searches check the gradient estimates where they are gathered, at a quarter of the configured
     # cadence: measured, this leaves the ladder its share of 1.5x plain training (benchmarks/curve_vs_imp.py)
-    search_from = 0.5
+    search_from = 0.25
     search_stride = 4
 
     def __init__(self, layers, init_weights, cfg, primary: str = "magnitude-taylor", select: bool = True):

@@ -1,7 +1,7 @@
 """What a BINGO curve really ranks by when training stopped before BINGO measured anything.
 
 A run cancelled early may hold no significance at all: the train-time estimator gathers gradient
-statistics only in the second half of training (TrainTimeScorer.gradient_from), the paper's
+statistics only after the first quarter of training (TrainTimeScorer.gradient_from), the paper's
 estimators only at their searches. Such scores are all equal, and the pruning plan breaks ties in
 a seeded random order, so the curve is not BINGO's. ``unmeasured_note`` says so in one sentence
 ("" when the method's scores were measured, or the method does not use BINGO's scores).
@@ -26,7 +26,7 @@ def unmeasured_note(run, method: str) -> str:
             return ""
         if candidate == "" and scorer.select:
             return (
-                f"{_STOPPED} (it measures in the second half of training): the curve uses the weights' "
+                f"{_STOPPED} (it measures after the first quarter of training): the curve uses the weights' "
                 "magnitude; its other estimates are empty and, where validation picks one, prune in random order."
             )
         if candidate == "" and scorer.primary == "magnitude":

@@ -23,7 +23,7 @@ MIN_ACCURACY = (
     "weights until removing more would drop accuracy below this line."
 )
 LOTTERY = (
-    "During training BINGO scores every weight. In the second half of training it adds up how much each "
+    "During training BINGO scores every weight. After the first quarter of training it adds up how much each "
     "weight matters from the gradients training already computes, and tries 'lottery tickets': it removes "
     "small random groups of weights (each 1% of them) for a moment, measures the change on held-out data, "
     "and uses that to check the scores. Training itself is not changed. (The paper's original score, "

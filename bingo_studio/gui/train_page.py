@@ -239,9 +239,10 @@ class TrainPage(QWidget):
 
     def _progress(self, p) -> None:
         self.progress.setValue(int(1000 * p.fraction))
-        if p.pruned is not None:  # a rung of the ladder, after the epochs: the pruned share grows
+        if p.phase.endswith("ladder"):  # after the dense epochs: rungs, the pruned share grows
             self.status.setText(f"{p.message[:1].upper()}{p.message[1:]} · elapsed {_clock(p.elapsed)}")
-            self.show_significance(p.significance, p.pruned)
+            if p.pruned is not None:
+                self.show_significance(p.significance, p.pruned)
             return
         text = f"Epoch {p.epoch} of {p.epochs}"
         if p.loss is not None:

@@ -1,15 +1,19 @@
 """The ladder: after the dense epochs of the one run, a curve of deployable networks.
 
+Dense training ends when validation stops improving (LadderConfig.patience) or after all the
+epochs; the epochs it did not need join the ladder's budget, so a network that learns fast spends
+its run pruning and recovering rather than repeating itself.
+
 Each rung removes ``rate`` of the surviving weights (as IMP's rounds do, but without rewinding or
 retraining from scratch): the significance BINGO gathered decides what goes, the estimates are
 tried on validation and the one that loses least is kept (a search over structured subsets), the
 survivors then recover with the pruned weights held at zero, in chunks of half an epoch until
-validation is back within ``start_drop`` of the target (at most an epoch), and the recovered network
+validation is back within ``start_drop`` of the target (at most three epochs), and the recovered network
 is stored with its mask. A rung that recovered at once lets the next remove more (up to MAX_RATE);
 one that did not sets a lower target, held from there in small steps. The first rung starts at the
 sparsest level one-shot pruning of the dense network reaches at almost no loss, so the recovery
 steps are spent where they pay. The steps of all rungs together are at most ``recovery`` x the
-run's own steps (LadderConfig).
+run's own steps plus those of the epochs dense training left (LadderConfig).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from bingo_studio.training.task import Progress, TaskState
 # the estimates a rung may choose among (train-time estimator); other estimators rank by their own score
 CANDIDATES = ("magnitude-taylor", "obd", "taylor", "magnitude", "estimator")
 CHUNKS_PER_EPOCH = 2  # recovery runs in chunks of this share of an epoch, validation checked after each
-MAX_CHUNKS = 2  # at most this many chunks for one rung (an epoch)
+MAX_CHUNKS = 6  # at most this many chunks for one rung (three epochs)
 MAX_RATE = 0.35  # the largest share of the survivors one rung removes
 EMA = 0.8  # weight of the past in the recovery steps' running gradient statistics
 
@@ -172,9 +176,11 @@ def _masked_accuracy(model, layers, masks, x, y) -> float:
 
 # Kept over the complexity limit: the ladder loop: cut, recover, keep or stop; its steps share the optimiser
 # state and the budget
-def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_state: dict | None = None) -> Ladder:  # noqa: C901
+def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_state: dict | None = None,  # noqa: C901
+                extra_epochs: int = 0) -> Ladder:
     """The ladder of a trained dense run (``run.model`` is left as it is). ``optimizer_state``: the
-    training's optimizer, continued (its moments). Cancelling keeps the rungs done."""
+    training's optimizer, continued (its moments); ``extra_epochs``: the epochs dense training left,
+    added to the budget. Cancelling keeps the rungs done."""
     from bingo_studio.training.optimizers import OPTIMIZERS
     from bingo_studio.training.task import TaskCancelled
 
@@ -208,7 +214,11 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
         lo, hi = (mid, hi) if cut(levels[mid])[2] >= dense_val - lc.start_drop - 1e-9 else (lo, mid)
     s = levels[lo]
     steps_per_epoch = (len(y_tr) + tc.batch_size - 1) // tc.batch_size
-    budget = max(1, int(round(lc.recovery * tc.epochs * steps_per_epoch)))
+    budget = max(1, int(round((lc.recovery * tc.epochs + extra_epochs) * steps_per_epoch)))
+    if extra_epochs:
+        state.report(Progress("ladder", 0.0, f"validation stopped improving after epoch {tc.epochs - extra_epochs}: "
+                                             f"the ladder takes the {extra_epochs} epochs left",
+                              val_accuracy=dense_val, elapsed=time.perf_counter() - start))
     chunk = max(1, steps_per_epoch // CHUNKS_PER_EPOCH)
     opt = OPTIMIZERS[tc.optimizer](model.parameters(), tc)
     if optimizer_state is not None:

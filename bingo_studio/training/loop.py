@@ -82,7 +82,8 @@ def train(  # noqa: C901
     search_from = int(max(sc.start_fraction, scorer.search_from) * total)
     search_every = sc.every * scorer.search_stride
     ladder = grows_ladder(cfg, masks, init_state)
-    share = 1.0 / (1.0 + cfg.ladder.recovery) if ladder else 1.0  # of the progress bar: the rest is the ladder's
+    # of the progress bar: the rest is the ladder's (more of it when dense training ends early)
+    share = 1.0 / (1.0 + cfg.ladder.recovery) if ladder else 1.0
     run = Run(config=cfg, model=model, initial_state=initial, scorer=scorer, dataset=dataset)
     run.masks = masks
     shuffle = torch.Generator().manual_seed(tc.seed)
@@ -121,6 +122,7 @@ def train(  # noqa: C901
                 "loss": loss_sum / steps_per_epoch,
                 "train_accuracy": evaluate(model, x_tr, y_tr),
                 "val_accuracy": evaluate(model, x_val, y_val),
+                "val_loss": _loss(model, x_val, y_val),
                 "seconds": time.perf_counter() - start,
             }
             run.history.append(record)
@@ -133,8 +135,12 @@ def train(  # noqa: C901
                 significance={n: t.numpy().copy() for n, t in scorer.significance().items()},
             ))
             run.train_seconds = elapsed
+            if ladder and epoch < tc.epochs and _stopped_improving(run.history, cfg):
+                run.status = "complete"  # the epochs left are the ladder's
             if on_epoch is not None:
                 on_epoch(run)
+            if run.status == "complete":
+                break
     except TaskCancelled:
         run.status = "cancelled"
     model.eval()
@@ -142,10 +148,35 @@ def train(  # noqa: C901
         from bingo_studio.pruning.methods.base import sub_state  # (pruning imports this module)
         from bingo_studio.training.ladder import grow_ladder
 
-        run.ladder = grow_ladder(run, cfg, dataset, sub_state(state, share, 1.0, "ladder"), opt.state_dict())
+        left = tc.epochs - len(run.history)
+        run.ladder = grow_ladder(run, cfg, dataset, sub_state(state, share * step / total, 1.0, "ladder"),
+                                 opt.state_dict(), extra_epochs=left)
     run.train_seconds = time.perf_counter() - start
     run.finish_metrics()
     return run
+
+
+MIN_DENSE_SHARE = 0.3  # dense training runs at least this share of the epochs before the ladder may start
+
+
+def _stopped_improving(history: list[dict], cfg: RunConfig) -> bool:
+    """Neither validation accuracy nor validation loss has beaten its best for ``patience`` epochs
+    (after the least dense share): from here the run's steps prune and recover instead (measured:
+    benchmarks/curve_vs_imp.py). Both: on a small validation set accuracy stalls in steps while the
+    loss still falls, and the loss may rise (over-confidence) while accuracy still climbs."""
+    patience = cfg.ladder.patience
+    if not patience or len(history) < MIN_DENSE_SHARE * cfg.train.epochs:
+        return False
+    accs = [h["val_accuracy"] for h in history]
+    losses = [h["val_loss"] for h in history]
+    since_acc = len(accs) - 1 - accs.index(max(accs))
+    since_loss = len(losses) - 1 - losses.index(min(losses))
+    return min(since_acc, since_loss) >= patience
+
+
+@torch.no_grad()
+def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    return float(F.cross_entropy(model(x), y))
 
 
 def grows_ladder(cfg: RunConfig, masks, init_state) -> bool:

@@ -148,3 +148,44 @@ def test_the_live_plot_sees_each_rung_prune_more(digits):
             assert np.array_equal(np.isnan(p.significance[name]), gone), name
     shares = [sum(p.pruned[n] * m.numel() for n, m in r.masks.items()) for p, r in zip(reports, rungs)]
     assert shares == sorted(shares) and shares[-1] > shares[0]
+
+
+def test_dense_training_hands_the_epochs_left_to_the_ladder_once_validation_stops_improving(digits):
+    """With a learning rate that overfits digits fast, validation stops improving early: dense training
+    stops ``patience`` epochs after the later of its best accuracy and its best loss, and the ladder's
+    budget grows by the epochs left."""
+    from bingo_studio.training import TaskState
+
+    messages = []
+    cfg = RunConfig(train=TrainConfig(epochs=30, lr=0.01, seed=0), ladder=LadderConfig(patience=2))
+    run = train(cfg, digits, TaskState(lambda p: messages.append(p.message)))
+    done = len(run.history)
+    assert 9 <= done < 30 and run.status == "complete"  # at least the least dense share (0.3 x 30)
+    accs = [h["val_accuracy"] for h in run.history]
+    losses = [h["val_loss"] for h in run.history]
+
+    def since_best(k):  # epochs since the best accuracy or the best loss, after epoch k
+        a, lo = accs[:k], losses[:k]
+        return min(k - 1 - a.index(max(a)), k - 1 - lo.index(min(lo)))
+
+    assert since_best(done) == 2 and all(since_best(k) < 2 for k in range(9, done))  # it stopped at the first
+    steps_per_epoch = -(-len(digits.y_train) // cfg.train.batch_size)
+    assert run.ladder.steps > cfg.ladder.recovery * 30 * steps_per_epoch  # it spent some of the epochs left
+    assert run.ladder.steps <= (cfg.ladder.recovery * 30 + 30 - done) * steps_per_epoch + 1
+    assert any(f"the ladder takes the {30 - done} epochs left" in m for m in messages)
+
+    whole = train(RunConfig(train=cfg.train, ladder=LadderConfig(patience=0)), digits)
+    assert len(whole.history) == 30  # patience 0: every epoch dense, as runs saved before it
+
+
+def test_a_run_saved_before_the_early_ladder_keeps_its_all_dense_epochs(ladder_run, tmp_path):
+    import shutil
+
+    path = tmp_path / "copy"
+    shutil.copytree(ladder_run.path, path)
+    meta = json.loads((path / "run.json").read_text())
+    del meta["config"]["ladder"]["patience"]  # as written before this change
+    (path / "run.json").write_text(json.dumps(meta))
+    old = load_run(path)
+    assert old.config.ladder.patience == 0 and old.config.ladder.recovery == ladder_run.config.ladder.recovery
+    assert len(old.ladder.rungs) == len(ladder_run.ladder.rungs)

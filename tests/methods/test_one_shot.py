@@ -82,7 +82,7 @@ def test_gradient_methods_need_the_gradient_statistics(paper_run, default_run):
         plan_for(paper_run, "ggmp")
     with pytest.raises(UserError, match="paper"):
         plan_for(default_run, "bingo-paper")
-    # the gradient statistics exist and cover the second half of training only
+    # the gradient statistics exist and cover the last three quarters of training only
     sc = default_run.scorer
     steps = sum(1 for _ in range(len(default_run.history)))  # epochs
     assert 0 < float(sc.grad_steps) < steps * 40
