@@ -271,11 +271,14 @@ class SimulatedUno:
 
     def _read_stderr(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stderr is not None
-        for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace").strip()
-            if line.startswith("cycles "):
-                with self._cycle_event:
-                    self.cycles.append(int(line.split()[1]))
-                    self._cycle_event.notify_all()
-            elif line:
-                self.messages.append(line)
+        try:
+            for raw in proc.stderr:
+                line = raw.decode("utf-8", "replace").strip()
+                if line.startswith("cycles "):
+                    with self._cycle_event:
+                        self.cycles.append(int(line.split()[1]))
+                        self._cycle_event.notify_all()
+                elif line:
+                    self.messages.append(line)
+        except ValueError:  # a reset or close shut the pipe under this reader: that process is gone
+            return
