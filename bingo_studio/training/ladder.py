@@ -7,13 +7,14 @@ its run pruning and recovering rather than repeating itself.
 Each rung removes ``rate`` of the surviving weights (as IMP's rounds do, but without rewinding or
 retraining from scratch): the significance BINGO gathered decides what goes, the estimates are
 tried on validation and the one that loses least is kept (a search over structured subsets), the
-survivors then recover with the pruned weights held at zero, in chunks of half an epoch until
-validation is back within ``start_drop`` of the target (at most three epochs), and the recovered network
-is stored with its mask. A rung that recovered at once lets the next remove more (up to MAX_RATE);
-one that did not sets a lower target, held from there in small steps. The first rung starts at the
-sparsest level one-shot pruning of the dense network reaches at almost no loss, so the recovery
-steps are spent where they pay. The steps of all rungs together are at most ``recovery`` x the
-run's own steps plus those of the epochs dense training left (LadderConfig).
+survivors then recover with the pruned weights held at zero, in chunks of half an epoch (200 steps
+at most) until validation is back within ``start_drop`` of the target (at most six chunks), and the
+recovered network is stored with its mask. A rung that recovered at once lets the next remove more
+(up to MAX_RATE); one that did not sets a lower target, held from there in small steps at twice the
+learning rate. The first rung starts at the sparsest level one-shot pruning of the dense network
+reaches at almost no loss, so the recovery steps are spent where they pay. The steps of all rungs
+together are at most ``recovery`` x the run's own steps plus those of the epochs dense training
+left (LadderConfig).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ from bingo_studio.training.task import Progress, TaskState
 # the estimates a rung may choose among (train-time estimator); other estimators rank by their own score
 CANDIDATES = ("magnitude-taylor", "obd", "taylor", "magnitude", "estimator")
 CHUNKS_PER_EPOCH = 2  # recovery runs in chunks of this share of an epoch, validation checked after each
-MAX_CHUNKS = 6  # at most this many chunks for one rung (three epochs)
+CHUNK_STEPS = 200  # ...and of at most this many steps: a rung recovers in steps, not epochs (Fashion-MNIST's
+# half epoch is 800 steps; chunks of 200 kept 0.94x IMP's weights at -7 points against 2.55x)
+MAX_CHUNKS = 6  # at most this many chunks for one rung (three epochs on a small dataset)
+LATE_LR = 2.0  # once a rung fails to recover in time, recovery goes on at this x the learning rate
 MAX_RATE = 0.35  # the largest share of the survivors one rung removes
 EMA = 0.8  # weight of the past in the recovery steps' running gradient statistics
 
@@ -219,7 +223,7 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
         state.report(Progress("ladder", 0.0, f"validation stopped improving after epoch {tc.epochs - extra_epochs}: "
                                              f"the ladder takes the {extra_epochs} epochs left",
                               val_accuracy=dense_val, elapsed=time.perf_counter() - start))
-    chunk = max(1, steps_per_epoch // CHUNKS_PER_EPOCH)
+    chunk = max(1, min(steps_per_epoch // CHUNKS_PER_EPOCH, CHUNK_STEPS))
     opt = OPTIMIZERS[tc.optimizer](model.parameters(), tc)
     if optimizer_state is not None:
         opt.load_state_dict(optimizer_state)
@@ -272,8 +276,10 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
             if val >= target - lc.start_drop - 1e-9:  # recovered (within the tolerance): further if it came easily
                 rate = min(MAX_RATE, rate * 1.5) if chunks <= 1 and len(rungs) > 1 else rate  # (rung 1 is free)
                 target = min(target, val)
-            else:  # not recovered in time: hold this accuracy from here, in small steps
+            else:  # not recovered in time: hold this accuracy from here, in small steps, and learn faster
                 target, rate = val, lc.rate
+                for group in opt.param_groups:  # (measured: -7 points on MNIST-5k kept 1.10x IMP's weights, not 1.47x)
+                    group["lr"] = tc.lr * LATE_LR
             s = min(lc.max_sparsity, 1 - (1 - s) * (1 - rate))
     except TaskCancelled:
         pass
