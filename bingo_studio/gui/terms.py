@@ -40,7 +40,10 @@ FIRMWARE_ACCURACY = (
 )
 FLASH = "Flash: the board's program memory. The firmware and the model's weights must fit in it."
 RAM = "RAM: the board's working memory (an Arduino Uno has only 2 KB). Activations must fit in it."
-EPOCH = "Epoch: one pass over all training samples."
+EPOCH = (
+    "Epoch: one pass over all training samples. Once validation stops improving for 2 epochs, the "
+    "epochs left are spent pruning: the ladder of smaller networks the slider chooses from."
+)
 HIDDEN = "Hidden layers: the widths of the layers between input and output, e.g. 32,16. Fewer = smaller."
 SIMULATED_UNO = (
     "Simulated Uno: the real Uno firmware running in the simavr simulator on this computer, behind a "
