@@ -1,0 +1,22 @@
+"""When validation stops improving before the last epoch, the Train page says that the epochs left
+grew the ladder, and its plots keep one point per dense epoch."""
+
+from __future__ import annotations
+
+from gui_waits import wait_until
+from PySide6.QtCore import Qt
+
+
+def test_the_train_page_says_where_dense_training_handed_over_to_the_ladder(qtbot, window):
+    w, tp = window, window.train_page
+    tp.epochs.setValue(15)
+    tp.lr.setValue(0.01)  # digits overfits fast at this rate: validation stops improving early
+    qtbot.mouseClick(tp.train_button, Qt.MouseButton.LeftButton)
+    wait_until(lambda: w.studio.run is not None and tp.train_button.isEnabled())
+    run = w.studio.run
+    done = len(run.history)
+    assert run.status == "complete" and 5 <= done < 15 and run.ladder is not None and run.ladder.rungs
+    text = tp.status.text()
+    assert f"Validation stopped improving after epoch {done}: the {15 - done} epochs left" in text
+    x, _y = tp.loss_curve.getData()
+    assert len(x) == done and tp.progress.value() == 1000
