@@ -15,7 +15,7 @@ from bingo_studio.config import RunConfig
 from bingo_studio.data.dataset import Dataset
 from bingo_studio.errors import UserError
 from bingo_studio.models import build_model, prunable_layers
-from bingo_studio.training.evaluate import evaluate  # noqa: F401 - where callers have long found it
+from bingo_studio.training.evaluate import accuracy_and_loss, evaluate
 from bingo_studio.training.optimizers import OPTIMIZERS
 from bingo_studio.training.run import Run
 from bingo_studio.training.task import Progress, TaskCancelled, TaskState
@@ -117,12 +117,13 @@ def train(  # noqa: C901
                         loss.item(), elapsed=elapsed, eta=elapsed / step * (total - step),
                     ))
             model.eval()
+            val_accuracy, val_loss = accuracy_and_loss(model, x_val, y_val)
             record = {
                 "epoch": epoch,
                 "loss": loss_sum / steps_per_epoch,
                 "train_accuracy": evaluate(model, x_tr, y_tr),
-                "val_accuracy": evaluate(model, x_val, y_val),
-                "val_loss": _loss(model, x_val, y_val),
+                "val_accuracy": val_accuracy,
+                "val_loss": val_loss,
                 "seconds": time.perf_counter() - start,
             }
             run.history.append(record)
@@ -148,9 +149,8 @@ def train(  # noqa: C901
         from bingo_studio.pruning.methods.base import sub_state  # (pruning imports this module)
         from bingo_studio.training.ladder import grow_ladder
 
-        left = tc.epochs - len(run.history)
         run.ladder = grow_ladder(run, cfg, dataset, sub_state(state, share * step / total, 1.0, "ladder"),
-                                 opt.state_dict(), extra_epochs=left)
+                                 opt.state_dict(), extra_epochs=run.epochs_left_to_ladder)
     run.train_seconds = time.perf_counter() - start
     run.finish_metrics()
     return run
@@ -172,11 +172,6 @@ def _stopped_improving(history: list[dict], cfg: RunConfig) -> bool:
     since_acc = len(accs) - 1 - accs.index(max(accs))
     since_loss = len(losses) - 1 - losses.index(min(losses))
     return min(since_acc, since_loss) >= patience
-
-
-@torch.no_grad()
-def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    return float(F.cross_entropy(model(x), y))
 
 
 def grows_ladder(cfg: RunConfig, masks, init_state) -> bool:

@@ -48,6 +48,12 @@ class Run:
         return self.dataset
 
     @property
+    def epochs_left_to_ladder(self) -> int:
+        """The epochs a complete run did not train dense because validation stopped improving: the
+        ladder had them (0 when it trained them all, and for a cancelled run)."""
+        return self.config.train.epochs - len(self.history) if self.status == "complete" else 0
+
+    @property
     def layers(self) -> dict[str, nn.Module]:
         return prunable_layers(self.model)
 
