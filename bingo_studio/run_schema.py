@@ -171,6 +171,8 @@ def metrics(value, file: str) -> dict:
             accuracy(v, file, f"metrics.{k}")
         elif k in ("total_weights",):
             number(v, file, f"metrics.{k}", 1, MAX_PARAMS, integer=True)
+        elif k == "dense_epoch":
+            number(v, file, f"metrics.{k}", 1, MAX_PARAMS, integer=True)
         elif k.endswith("seconds"):
             number(v, file, f"metrics.{k}", 0)
     return value

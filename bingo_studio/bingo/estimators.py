@@ -189,10 +189,10 @@ class TrainTimeScorer(Scorer):
     gradient_every = 2
     early_stride = 4  # before gradient_from, only the shown significance is updated, every 4th gathering step
     recent_decay = 0.9
-    # the searches check the gradient estimates where they are gathered, at a quarter of the configured
-    # cadence: measured, this leaves the ladder its share of 1.5x plain training (benchmarks/curve_vs_imp.py)
+    # the searches check the gradient estimates where they are gathered, at an eighth of the configured
+    # cadence: they decide no cut, and this leaves the ladder its share of the cost (benchmarks/curve_vs_imp.py)
     search_from = 0.25
-    search_stride = 4
+    search_stride = 8
 
     def __init__(self, layers, init_weights, cfg, primary: str = "magnitude-taylor", select: bool = True):
         super().__init__(layers, init_weights, cfg)

@@ -110,9 +110,9 @@ def cmd_info(a: argparse.Namespace) -> int:
     print(f"run {a.run}: {info['status']}" + ("" if run.status == "complete" else
           f" (the weights of its last finished epoch, {info['epochs_done']} of {run.config.train.epochs})"))
     print(f"  dataset {info['dataset']}, model {info['model']} {info['widths']}, estimator {info['estimator']}")
-    left = run.epochs_left_to_ladder
-    early = f" (validation stopped improving: the ladder took the {left} epochs left)" if left else ""
-    print(f"  epochs {info['epochs_done']} dense{early}, training {info.get('train_seconds', 0):.1f} s")
+    print(f"  epochs {info['epochs_done']} dense, training {info.get('train_seconds', 0):.1f} s")
+    if run.handover():
+        print(f"  {run.handover()}")
     print(f"  dense accuracy: validation {info['dense_val_accuracy']:.2%}, test {info['dense_test_accuracy']:.2%}")
     if info.get("ladder"):
         lad = info["ladder"]

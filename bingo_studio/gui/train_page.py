@@ -272,9 +272,8 @@ class TrainPage(QWidget):
         else:
             head = f"Training complete in {run.train_seconds:.1f} s."
             self.progress.setValue(1000)
-        left = run.epochs_left_to_ladder
-        early = (f"<br>Validation stopped improving after epoch {len(run.history)}: the {left} epochs left "
-                 "grew the ladder of pruned networks." if left else "")
+        handover = run.handover()
+        early = f"<br>{handover[0].upper()}{handover[1:]} to grow its pruned networks." if handover else ""
         self.status.setText(
             f"{head}<br>Dense accuracy: validation <b>{m['dense_val_accuracy']:.1%}</b>, test "
             f"<b>{m['dense_test_accuracy']:.1%}</b>.{early} Next: step 3, Prune."

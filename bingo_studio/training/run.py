@@ -53,6 +53,16 @@ class Run:
         ladder had them (0 when it trained them all, and for a cancelled run)."""
         return self.config.train.epochs - len(self.history) if self.status == "complete" else 0
 
+    def handover(self) -> str:
+        """Where dense training stopped and what the ladder had, in words ("" when it trained every epoch)."""
+        left = self.epochs_left_to_ladder
+        if not left:
+            return ""
+        best = self.metrics.get("dense_epoch")  # (runs saved before it was kept: the ladder grew from the last)
+        start = f" started from epoch {best}'s network, the best on validation, and" if best else ""
+        return (f"validation stopped improving after epoch {len(self.history)}: the ladder{start} took the {left} "
+                "epochs left")
+
     @property
     def layers(self) -> dict[str, nn.Module]:
         return prunable_layers(self.model)

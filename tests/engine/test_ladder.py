@@ -169,6 +169,9 @@ def test_dense_training_hands_the_epochs_left_to_the_ladder_once_validation_stop
         return min(k - 1 - a.index(max(a)), k - 1 - lo.index(min(lo)))
 
     assert since_best(done) == 2 and all(since_best(k) < 2 for k in range(9, done))  # it stopped at the first
+    best = accs.index(max(accs))  # the ladder grew from the best epoch's network, not from the last one's
+    assert run.metrics["dense_epoch"] == best + 1 and run.metrics["dense_val_accuracy"] == pytest.approx(accs[best])
+    assert f"the ladder started from epoch {best + 1}'s network" in run.handover()
     steps_per_epoch = -(-len(digits.y_train) // cfg.train.batch_size)
     assert run.ladder.steps > cfg.ladder.recovery * 30 * steps_per_epoch  # it spent some of the epochs left
     assert run.ladder.steps <= (cfg.ladder.recovery * 30 + 30 - done) * steps_per_epoch + 1

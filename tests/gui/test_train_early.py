@@ -1,5 +1,5 @@
-"""When validation stops improving before the last epoch, the Train page says that the epochs left
-grew the ladder, and its plots keep one point per dense epoch."""
+"""When validation stops improving before the last epoch, the Train page says from which epoch's network
+the ladder started and that it took the epochs left, and its plots keep one point per dense epoch."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ def test_the_train_page_says_where_dense_training_handed_over_to_the_ladder(qtbo
     done = len(run.history)
     assert run.status == "complete" and 5 <= done < 15 and run.ladder is not None and run.ladder.rungs
     text = tp.status.text()
-    assert f"Validation stopped improving after epoch {done}: the {15 - done} epochs left" in text
+    best = 1 + max(range(done), key=lambda i: (run.history[i]["val_accuracy"], -i))  # the first best epoch
+    assert (f"Validation stopped improving after epoch {done}: the ladder started from epoch {best}'s network, "
+            f"the best on validation, and took the {15 - done} epochs left") in text
     x, _y = tp.loss_curve.getData()
     assert len(x) == done and tp.progress.value() == 1000
