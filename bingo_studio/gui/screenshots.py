@@ -49,12 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         while not cond():
             if time.monotonic() > end:
                 raise SystemExit("timed out waiting for the window")
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.005)  # processEvents alone holds the GIL and starves the training thread
 
     def settle(seconds: float = 0.5) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.005)
 
     def shot(tab: int, stem: str) -> None:
         w.tabs.setCurrentIndex(tab)

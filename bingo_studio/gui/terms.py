@@ -42,7 +42,8 @@ FLASH = "Flash: the board's program memory. The firmware and the model's weights
 RAM = "RAM: the board's working memory (an Arduino Uno has only 2 KB). Activations must fit in it."
 EPOCH = (
     "Epoch: one pass over all training samples. Once validation stops improving for 2 epochs, the "
-    "epochs left are spent pruning: the ladder of smaller networks the slider chooses from."
+    "network of the best epoch is kept and the epochs left are spent pruning it: the ladder of smaller "
+    "networks the slider chooses from."
 )
 HIDDEN = "Hidden layers: the widths of the layers between input and output, e.g. 32,16. Fewer = smaller."
 SIMULATED_UNO = (

@@ -19,7 +19,7 @@ def magnitude(layers: dict[str, nn.Module]) -> dict[str, torch.Tensor]:
 
 
 def gradient_magnitude(run, method: str) -> dict[str, torch.Tensor]:
-    """|w * mean gradient|, the gradient averaged over the second half of training: GGMP/LGMP."""
+    """|w * mean gradient|, the gradient averaged after the first quarter of training: GGMP/LGMP."""
     grad_sum = gathered(run, "grad_sum", method)
     mean_grad = run.scorer.split(grad_sum / max(float(run.scorer.grad_steps), 1.0))
     return {n: (m.weight.detach() * mean_grad[n]).abs() for n, m in run.layers.items()}

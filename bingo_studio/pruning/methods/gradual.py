@@ -47,7 +47,7 @@ class Gradual(TrainingMethod):
         def on_epoch(run):
             e = len(run.history)
             if e == 1:
-                run.scorer.gradient_from = 0.0  # significance from here on, not only the second half
+                run.scorer.gradient_from = 0.0  # significance from here on, not only after the first quarter
             val = evaluate(run.model, x_val, y_val)
             s = mask_sparsity(masks)
             points.append((s, val))

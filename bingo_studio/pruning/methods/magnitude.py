@@ -2,7 +2,7 @@
 
 G- variants compare scores over the whole network, L- variants within each layer (every layer
 pruned by the same share). The gradient variants use the mean gradient the default estimator
-collected over the second half of training.
+collected after the first quarter of training.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class RandomScores(PruningMethod):
 METHODS = (
     Magnitude("gmp", "global magnitude |w|, one shot after training"),
     Magnitude("lmp", "layer-wise magnitude |w|: every layer pruned by the same share", per_layer=True),
-    GradientMagnitude("ggmp", "global |w * mean gradient| (mean over the second half of training)"),
+    GradientMagnitude("ggmp", "global |w * mean gradient| (mean after the first quarter of training)"),
     GradientMagnitude("lgmp", "layer-wise |w * mean gradient|", per_layer=True),
     RandomScores("rp", "random pruning of the trained network (seeded)"),
 )
