@@ -117,7 +117,8 @@ def cmd_info(a: argparse.Namespace) -> int:
     if info.get("ladder"):
         lad = info["ladder"]
         print(f"  ladder: {len(lad)} recovered networks, {lad[0]['kept_weights']:,} to {lad[-1]['kept_weights']:,} "
-              f"weights kept; searches' check (rank correlation): {info.get('estimator_check', {})}")
+              f"weights kept; searches' check over {info.get('estimator_check_resets', 0)} resets (rank correlation "
+              f"of each estimate with the loss change measured): {info.get('estimator_check', {})}")
     if pruned:
         print(f"  pruned ({pruned['method']}): {pruned['sparsity']:.1%} of {pruned['total_weights']} weights,"
               f" test accuracy {pruned['test_accuracy']:.2%} at floor {pruned['min_accuracy']:.2%}")

@@ -100,6 +100,7 @@ class Run:
         check = getattr(self.scorer, "check", None)
         if check is not None and check():
             out["estimator_check"] = {k: round(v, 3) for k, v in check().items()}
+            out["estimator_check_resets"] = len(self.scorer.check_measured)  # few resets: a rough check
         if self.ladder is not None and self.ladder.rungs:
             total = sum(m.weight.numel() for m in self.layers.values())
             out["ladder"] = [{"kept_weights": total - r.pruned, "val_accuracy": r.val_accuracy, "cut_by": r.candidate}
