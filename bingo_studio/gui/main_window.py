@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         if run is not None:
             self.studio.config = run.config
             self.train_page.show_history(run.history)
+            self.train_page.mark_kept_epoch(run)
             self.train_page.show_significance(
                 {n: t.numpy().copy() for n, t in run.scorer.significance().items()}
             )

@@ -154,6 +154,12 @@ class TrainPage(QWidget):
         self.val_curve = self.acc_plot.plot(
             [], [], pen=pg.mkPen("#2ca02c", width=2), symbol="t", symbolSize=6, name="validation"
         )
+        # where dense training stopped early, the epoch whose network the ladder grew from
+        self.kept_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#777", width=1, dash=[4, 4]),
+                                         label="network kept", labelOpts={
+                                             "position": 0.45, "color": "#555", "anchors": [(1, 0.5), (1, 0.5)]})
+        self.kept_line.setVisible(False)
+        self.acc_plot.addItem(self.kept_line)
         self.hist_items: dict[str, pg.PlotDataItem] = {}
 
         plots = QVBoxLayout()
@@ -278,6 +284,7 @@ class TrainPage(QWidget):
             f"{head}<br>Dense accuracy: validation <b>{m['dense_val_accuracy']:.1%}</b>, test "
             f"<b>{m['dense_test_accuracy']:.1%}</b>.{early} Next: step 3, Prune."
         )
+        self.mark_kept_epoch(run)
         self.studio.set_run(run)
         self.studio.status.emit(head)
 
@@ -307,6 +314,7 @@ class TrainPage(QWidget):
     # -- plots -------------------------------------------------------------------------------------
     def _reset_plots(self) -> None:
         self.history = []
+        self.kept_line.setVisible(False)
         self._plot_history()
         for item in self.hist_items.values():
             self.sig_plot.removeItem(item)
@@ -320,6 +328,13 @@ class TrainPage(QWidget):
         self.loss_curve.setData(ep, [h["loss"] for h in self.history])
         self.train_curve.setData(ep, [h["train"] for h in self.history])
         self.val_curve.setData(ep, [h["val"] for h in self.history])
+
+    def mark_kept_epoch(self, run) -> None:
+        """A dashed line at the epoch whose network the ladder started from, when dense training stopped early."""
+        epoch = run.metrics.get("dense_epoch") if run.handover() else None
+        if epoch:
+            self.kept_line.setPos(epoch)
+        self.kept_line.setVisible(bool(epoch))
 
     def show_history(self, history: list[dict]) -> None:
         self.history = [

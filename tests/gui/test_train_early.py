@@ -20,5 +20,6 @@ def test_the_train_page_says_where_dense_training_handed_over_to_the_ladder(qtbo
     best = 1 + max(range(done), key=lambda i: (run.history[i]["val_accuracy"], -i))  # the first best epoch
     assert (f"Validation stopped improving after epoch {done}: the ladder started from epoch {best}'s network, "
             f"the best on validation, and took the {15 - done} epochs left") in text
+    assert tp.kept_line.isVisible() and tp.kept_line.value() == best  # the accuracy plot marks that epoch
     x, _y = tp.loss_curve.getData()
     assert len(x) == done and tp.progress.value() == 1000
