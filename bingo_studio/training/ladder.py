@@ -11,9 +11,9 @@ tried on validation and the one that loses least is kept (a search over structur
 survivors then recover with the pruned weights held at zero, in chunks of half an epoch (200 steps
 at most) until validation is back within ``start_drop`` of the target (at most six chunks or two
 epochs); after each chunk a running average of the weights replaces them when it validates better,
-and the recovered network is stored with its mask. A rung that recovered at once lets the next remove more
-(up to MAX_RATE); one that did not sets a lower target, held from there in small steps at twice the
-learning rate. The first rung starts at the sparsest level one-shot pruning of the dense network
+and the recovered network is stored with its mask. A rung that recovered at once lets the next
+remove more (up to MAX_RATE); one that did not sets a lower target, held from there in small steps
+at twice the learning rate. The first rung starts at the sparsest level one-shot pruning of the dense network
 reaches at almost no loss, so the recovery steps are spent where they pay. The steps of all rungs
 together are at most ``recovery`` x the run's own steps plus those of the epochs dense training
 left (LadderConfig).
