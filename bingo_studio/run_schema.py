@@ -169,9 +169,7 @@ def metrics(value, file: str) -> dict:
     for k, v in value.items():
         if k.endswith("accuracy"):
             accuracy(v, file, f"metrics.{k}")
-        elif k in ("total_weights",):
-            number(v, file, f"metrics.{k}", 1, MAX_PARAMS, integer=True)
-        elif k == "dense_epoch":
+        elif k in ("total_weights", "dense_epoch"):
             number(v, file, f"metrics.{k}", 1, MAX_PARAMS, integer=True)
         elif k.endswith("seconds"):
             number(v, file, f"metrics.{k}", 0)

@@ -111,8 +111,9 @@ def cmd_info(a: argparse.Namespace) -> int:
           f" (the weights of its last finished epoch, {info['epochs_done']} of {run.config.train.epochs})"))
     print(f"  dataset {info['dataset']}, model {info['model']} {info['widths']}, estimator {info['estimator']}")
     print(f"  epochs {info['epochs_done']} dense, training {info.get('train_seconds', 0):.1f} s")
-    if run.handover():
-        print(f"  {run.handover()}")
+    handover = run.handover()
+    if handover:
+        print(f"  {handover}")
     print(f"  dense accuracy: validation {info['dense_val_accuracy']:.2%}, test {info['dense_test_accuracy']:.2%}")
     if info.get("ladder"):
         lad = info["ladder"]

@@ -331,7 +331,7 @@ class TrainPage(QWidget):
 
     def mark_kept_epoch(self, run) -> None:
         """A dashed line at the epoch whose network the ladder started from, when dense training stopped early."""
-        epoch = run.metrics.get("dense_epoch") if run.handover() else None
+        epoch = run.metrics.get("dense_epoch") if run.epochs_left_to_ladder else None
         if epoch:
             self.kept_line.setPos(epoch)
         self.kept_line.setVisible(bool(epoch))

@@ -34,6 +34,7 @@ from bingo_studio.errors import UserError
 from bingo_studio.models import prunable_layers
 from bingo_studio.pruning.masks import apply_masks, flatten, ones_like_weights, prune_lowest, unflatten
 from bingo_studio.pruning.schedule import geometric
+from bingo_studio.training.evaluate import evaluate
 from bingo_studio.training.task import Progress, TaskState
 
 # the estimates a rung may choose among (train-time estimator); other estimators rank by their own score
@@ -180,7 +181,7 @@ class _WeightAverage:
     weights kept at -1/-2 points from 1.55x/1.04x IMP's to 1.11x/0.88x; benchmarks/curve_vs_imp.py)."""
 
     def __init__(self, model, chunk: int):
-        self.params = list(model.parameters())
+        self.names, self.params = zip(*model.named_parameters())
         self.average = [p.detach().clone() for p in self.params]
         self.rate = 1 - (1 - 1 / max(1.0, AVERAGE_SPAN * chunk)) ** AVERAGE_EVERY  # memory: a span of steps
 
@@ -196,25 +197,16 @@ class _WeightAverage:
     @torch.no_grad()
     def keep_if_better(self, model, x_val, y_val, val: float) -> float:
         """The validation accuracy of the better of the weights and their average, which the model then holds."""
-        current = [p.detach().clone() for p in self.params]
+        averaged = evaluate(model, x_val, y_val, dict(zip(self.names, self.average)))
+        if averaged <= val:
+            return val
         torch._foreach_copy_(self.params, self.average)
-        averaged = _accuracy(model, x_val, y_val)
-        if averaged > val:
-            return averaged
-        torch._foreach_copy_(self.params, current)
-        return val
-
-
-@torch.no_grad()
-def _accuracy(model, x, y) -> float:
-    return float((model(x).argmax(1) == y).float().mean())
+        return averaged
 
 
 def _masked_accuracy(model, layers, masks, x, y) -> float:
-    params = dict(model.named_parameters())
-    params.update({f"{n}.weight": layers[n].weight.detach() * masks[n] for n in masks})
-    with torch.no_grad():
-        return float((torch.func.functional_call(model, params, (x,)).argmax(1) == y).float().mean())
+    params = {f"{n}.weight": layers[n].weight.detach() * masks[n] for n in masks}
+    return evaluate(model, x, y, {**dict(model.named_parameters()), **params})
 
 
 # Kept over the complexity limit: the ladder loop: cut, recover, keep or stop; its steps share the optimiser
@@ -238,7 +230,7 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
     x_val, y_val = dataset.tensors("val")
     significance = _Significance(run.scorer, layers)
     masks = ones_like_weights(layers)
-    dense_val = _accuracy(model, x_val, y_val)
+    dense_val = evaluate(model, x_val, y_val)
 
     def cut(sparsity: float) -> tuple[str, dict[str, torch.Tensor], float]:
         """The estimate whose cut to ``sparsity`` loses least on validation (first listed on ties)."""
@@ -306,7 +298,7 @@ def grow_ladder(run, cfg, dataset, state: TaskState | None = None, optimizer_sta
             while val < target - 1e-9 and chunks < max_chunks and steps < budget:
                 recover(min(chunk, budget - steps))
                 chunks += 1
-                val = average.keep_if_better(model, x_val, y_val, _accuracy(model, x_val, y_val))
+                val = average.keep_if_better(model, x_val, y_val, evaluate(model, x_val, y_val))
             imp = significance.candidates()[name].double()
             imp[~flatten(masks)] = -torch.inf
             rungs.append(Rung({n: m.clone() for n, m in masks.items()},
