@@ -1,7 +1,7 @@
 """Weights kept at a validation floor: the default training run (its ladder) against IMP and one-shot.
 
 Usage: python benchmarks/curve_vs_imp.py [--seeds 0 1 2] [--datasets digits mnist-5k] [--full]
-                                        [--plot docs/curve-vs-imp.png]
+                                        [--recovery 0.3 [1.0]] [--plot docs/curve-vs-imp.png]
 
 For each dataset and seed, in this one process with one torch thread: a plain training run (the
 dense reference: floors are its validation accuracy minus 1, 2, 4 and 7 points, and its CPU time is
@@ -10,7 +10,10 @@ a round, rewound to init, rounds until the lowest floor is passed). At each floo
 the default run's slider point, by IMP's last round at or above the floor, and by today's one-shot
 prune of the same run's dense network; their test accuracy; their CPU seconds (IMP: the rounds it
 needed to know where that floor is, the failing one included). Medians over the seeds.
-``--full`` adds Fashion-MNIST (70,000 images, Debian's files).
+``--full`` adds Fashion-MNIST (70,000 images, Debian's files). ``--recovery`` sets the default run's
+ladder budget (the CLI's ``--ladder-recovery``, the window's "Pruning during training"); more than
+one value trains a run for each after the first and prints them side by side against the same IMP:
+what more recovery steps buy, and what they cost.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import argparse
 import json
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from bingo_studio.config import DatasetConfig, ModelConfig, RunConfig, ScoringConfig, TrainConfig
+from bingo_studio.config import DatasetConfig, LadderConfig, ModelConfig, RunConfig, ScoringConfig, TrainConfig
 from bingo_studio.data import load_dataset
 from bingo_studio.pruning.methods import TRAINING_METHODS, plan_for
 from bingo_studio.pruning.methods.base import plain_config
@@ -37,9 +41,11 @@ def cpu() -> float:
     return time.process_time()
 
 
-def one_seed(dataset_name: str, preset: str, seed: int, epochs: int) -> dict:
+# Kept over the complexity limit: one seed's side-by-side measurements share the plain run, floors and IMP rounds
+def one_seed(dataset_name: str, preset: str, seed: int, epochs: int,  # noqa: C901
+             recovery: tuple[float, ...] = (LadderConfig.recovery,)) -> dict:
     cfg = RunConfig(DatasetConfig(name=dataset_name), ModelConfig(preset=preset), TrainConfig(epochs=epochs, seed=seed),
-                    ScoringConfig(seed=seed))
+                    ScoringConfig(seed=seed), LadderConfig(recovery=recovery[0]))
     ds = load_dataset(cfg.dataset)
     t = cpu()
     plain = train(plain_config(cfg), ds)
@@ -72,7 +78,15 @@ def one_seed(dataset_name: str, preset: str, seed: int, epochs: int) -> dict:
     TRAINING_METHODS["imp"].run(cfg, ds, min(floors), on_round=on_round)
     total = plan.total
     out = {"dense_val": dense, "val_n": len(ds.y_val), "plain_cpu": plain_cpu, "train_cpu": train_cpu,
-           "ladder_cpu": ladder.seconds, "rungs": len(ladder.rungs), "floors": []}
+           "ladder_cpu": ladder.seconds, "rungs": len(ladder.rungs), "recovery": recovery[0], "floors": [],
+           "more": []}
+    for r in recovery[1:]:  # the same seed with another ladder budget: kept and test at each floor, cost
+        t = cpu()
+        other = train(replace(cfg, ladder=LadderConfig(recovery=r)), ds)
+        other_cpu = cpu() - t
+        other_plan = plan_for(other, "bingo")
+        out["more"].append({"recovery": r, "train_cpu": other_cpu, "floors": [
+            {"kept": other_plan.lookup(f)["kept_weights"], "test": other_plan.prune(f).test_accuracy} for f in floors]})
     for floor in floors:
         info = plan.lookup(floor)
         res = plan.prune(floor)
@@ -103,6 +117,9 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="also full Fashion-MNIST (70,000 images; slow)")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--recovery", nargs="+", type=float, default=[LadderConfig.recovery],
+                    help="the default run's ladder recovery budget (the CLI's --ladder-recovery); more values: "
+                         "a run for each, side by side")
     ap.add_argument("--plot", help="write the plot of weights kept against floor here (PNG)")
     ap.add_argument("--json", help="also write every seed's numbers here (to merge runs made in parallel)")
     ap.add_argument("--merge", nargs="+", help="print the table and plot from --json files instead of running")
@@ -116,14 +133,15 @@ def main() -> None:
         return
     torch.set_num_threads(1)
     names = a.datasets + (["fashion-mnist"] if a.full else [])
-    print(f"torch {torch.__version__}, 1 thread; {a.epochs} epochs; seeds {a.seeds}; medians over seeds", flush=True)
+    print(f"torch {torch.__version__}, 1 thread; {a.epochs} epochs; ladder recovery {a.recovery}; seeds {a.seeds}; "
+          "medians over seeds", flush=True)
     warm = RunConfig(train=TrainConfig(epochs=1))  # torch's first-call costs out of the timings
     train(plain_config(warm), load_dataset(warm.dataset))
     results = {}
     for name in names:
         per_seed = []
         for seed in a.seeds:
-            per_seed.append(one_seed(name, SETS[name], seed, a.epochs))
+            per_seed.append(one_seed(name, SETS[name], seed, a.epochs, tuple(a.recovery)))
             s = per_seed[-1]
             print(f"  {name} seed {seed}: dense val {s['dense_val']:.2%}, {s['rungs']} rungs, "
                   f"train {s['train_cpu']:.1f} CPU s (plain {s['plain_cpu']:.1f})", flush=True)
@@ -159,8 +177,35 @@ def report(results: dict, plot_path: str | None) -> None:
         kept = ", ".join(f"seed {i}: " + "/".join(f"{f['ladder_kept'] / f['imp_kept']:.2f}" for f in s["floors"])
                          for i, s in enumerate(per_seed))
         print(f"{name}: default/IMP kept at each floor, per seed (in the order run): {kept}")
+    budgets(results)
     if plot_path:
         plot(rows, plot_path)
+
+
+def budgets(results: dict) -> None:
+    """The same seeds with other ladder budgets (--recovery with more than one value), beside the first."""
+    med = statistics.median
+    for name, per_seed in results.items():
+        more = [s.get("more", []) for s in per_seed]
+        if not more[0]:
+            continue
+        first = per_seed[0]["recovery"]
+        print(f"\n{name}: ladder budget (recovery) {first} against " + ", ".join(str(m["recovery"]) for m in more[0]))
+        print("| floor | budget | kept | default/IMP | test | test - IMP's (points) | cost x plain |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for i, drop in enumerate(DROPS):
+            imp_kept = med([s["floors"][i]["imp_kept"] for s in per_seed])
+            imp_test = med([s["floors"][i]["imp_test"] for s in per_seed])
+            columns = [(first, [s["floors"][i]["ladder_kept"] for s in per_seed],
+                        [s["floors"][i]["ladder_test"] for s in per_seed],
+                        [s["train_cpu"] / s["plain_cpu"] for s in per_seed])]
+            for j, m in enumerate(more[0]):
+                columns.append((m["recovery"], [s["more"][j]["floors"][i]["kept"] for s in per_seed],
+                                [s["more"][j]["floors"][i]["test"] for s in per_seed],
+                                [s["more"][j]["train_cpu"] / s["plain_cpu"] for s in per_seed]))
+            for r, kept, test, cost in columns:
+                print(f"| {drop * 100:.0f} pt | {r} | {med(kept):,.0f} | {med(kept) / imp_kept:.2f}x | "
+                      f"{med(test):.2%} | {(med(test) - imp_test) * 100:+.1f} | {med(cost):.2f}x |")
 
 
 def plot(rows, path: str) -> None:

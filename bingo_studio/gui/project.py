@@ -33,7 +33,7 @@ _STATE_SCHEMA: dict[str, dict[str, tuple]] = {
     "data": {"dataset": (str,), "csv_path": (str,), "csv_label": (str,), "preset": (str,), "hidden": (str,),
              "family": (str,)},
     "train": {"epochs": (int, 1, 100_000), "batch": (int, 1, 1_000_000), "lr": (float, 0.0, 10.0),
-              "searches": (int, 0, 1_000), "estimator": (str,)},
+              "searches": (int, 0, 1_000), "estimator": (str,), "recovery": (float, 0.0, 10.0)},
     "prune": {"method": (str,), "min_accuracy": (float, 0.0, 1.0)},
     "deploy": {"board": (str,), "offline": (bool,), "message": (str,), "built": (str,), "built_summary": (str,)},
     "console": {"baud": (str,)},

@@ -2,7 +2,7 @@
 
 Inputs: Studio.dataset and Studio.config (dataset + model from step 1), and set_dataset_problem(str):
 why step 1 has no dataset now; epochs, batch size, learning rate, BINGO searches and the significance
-estimator from this page.
+estimator and how much pruning the run does during training (the ladder's recovery budget) from this page.
 Outputs: Studio.set_run(Run) when training ends (complete, or cancelled after at least one epoch);
 the run is saved to ``Studio.work_dir / "run"`` after every epoch by the worker, so a crash or a
 quit loses at most the epoch in progress.
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bingo_studio.config import RunConfig, ScoringConfig, TrainConfig
+from bingo_studio.config import LadderConfig, RunConfig, ScoringConfig, TrainConfig
 from bingo_studio.gui import terms
 from bingo_studio.gui.studio import Studio
 from bingo_studio.gui.workers import TaskSlot
@@ -47,6 +47,11 @@ HIST_BINS = 40
 ESTIMATORS = (  # (shown, ScoringConfig.estimator): the estimators a user chooses between
     ("train-time (default)", "train-time"),
     ("paper (the formula as written)", "paper"),
+)
+LADDER_EFFORTS = (  # (shown, LadderConfig.recovery): the ladder budgets a user chooses between (CLI: --ladder-recovery)
+    ("standard (about 1.5x a plain run)", LadderConfig.recovery),
+    ("thorough (about 2x: smaller networks)", 1.0),
+    ("off (prune after training only)", 0.0),
 )
 ZERO_SIGNIFICANCE = -11.9  # the train-time estimator's log10 scale puts weights at zero at -12
 SIG_TITLE = "Significance of the weights, per layer"
@@ -102,6 +107,10 @@ class TrainPage(QWidget):
         for text, name in ESTIMATORS:
             self.estimator.addItem(text, name)
         self.estimator.setToolTip(terms.ESTIMATOR)
+        self.effort = QComboBox()
+        for text, recovery in LADDER_EFFORTS:
+            self.effort.addItem(text, recovery)
+        self.effort.setToolTip(terms.LADDER_EFFORT)
 
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Train the model, scoring every weight with BINGO (Ctrl+T)")
@@ -123,7 +132,8 @@ class TrainPage(QWidget):
         form.addRow("Learning rate:", self.lr)
         form.addRow("BINGO searches per step:", self.searches)
         form.addRow("Significance estimator:", self.estimator)
-        for field in (self.epochs, self.batch, self.lr, self.searches, self.estimator):
+        form.addRow("Pruning during training:", self.effort)
+        for field in (self.epochs, self.batch, self.lr, self.searches, self.estimator, self.effort):
             form.labelForField(field).setToolTip(field.toolTip())
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
@@ -201,7 +211,8 @@ class TrainPage(QWidget):
     def run_config(self) -> RunConfig:
         cfg = self.studio.config
         scoring = ScoringConfig(searches_per_step=self.searches.value(), estimator=self.estimator.currentData())
-        return RunConfig(dataset=cfg.dataset, model=cfg.model, train=self.train_config(), scoring=scoring)
+        return RunConfig(dataset=cfg.dataset, model=cfg.model, train=self.train_config(), scoring=scoring,
+                         ladder=LadderConfig(recovery=self.effort.currentData()))
 
     # -- training ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -406,6 +417,7 @@ class TrainPage(QWidget):
             "lr": self.lr.value(),
             "searches": self.searches.value(),
             "estimator": self.estimator.currentData(),
+            "recovery": self.effort.currentData(),
         }
 
     def restore(self, s: dict) -> None:
@@ -415,6 +427,8 @@ class TrainPage(QWidget):
         self.searches.setValue(int(s.get("searches", self.searches.value())))
         i = self.estimator.findData(s.get("estimator", "train-time"))
         self.estimator.setCurrentIndex(max(i, 0))
+        i = self.effort.findData(float(s.get("recovery", LadderConfig.recovery)))
+        self.effort.setCurrentIndex(max(i, 0))
 
     def reset(self) -> None:
         """A new project: default settings; no status, progress, plots or history of the last one.
@@ -425,7 +439,8 @@ class TrainPage(QWidget):
         defaults, scoring = TrainConfig(), ScoringConfig()
         self.restore(
             {"epochs": defaults.epochs, "batch": defaults.batch_size, "lr": defaults.lr,
-             "searches": scoring.searches_per_step, "estimator": scoring.estimator}
+             "searches": scoring.searches_per_step, "estimator": scoring.estimator,
+             "recovery": LadderConfig.recovery}
         )
         self.progress.setValue(0)
         self._reset_plots()

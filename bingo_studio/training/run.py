@@ -105,4 +105,6 @@ class Run:
             total = sum(m.weight.numel() for m in self.layers.values())
             out["ladder"] = [{"kept_weights": total - r.pruned, "val_accuracy": r.val_accuracy, "cut_by": r.candidate}
                              for r in self.ladder.rungs]
+            out["ladder_recovery"] = self.config.ladder.recovery  # the budget (--ladder-recovery)...
+            out["ladder_steps"] = self.ladder.steps  # ...and the recovery steps it spent
         return out

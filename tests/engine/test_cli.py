@@ -81,3 +81,22 @@ def test_train_takes_the_layer_family(tmp_path):
     run = load_run(out)
     assert run.config.model.family == "binary"
     assert all(isinstance(m, BinaryLinear) for m in run.layers.values())
+
+
+def test_the_ladder_budget_is_the_runs_and_info_names_it(cli_run, tmp_path, capsys):
+    """--ladder-recovery (the window's "Pruning during training") sets how many steps the ladder may spend:
+    the same dense epochs, then a longer ladder; info names the budget; 0 grows none."""
+    more, off = tmp_path / "thorough", tmp_path / "off"
+    assert main(["train", "--dataset", "digits", "--epochs", "8", "--ladder-recovery", "1.0", "--out", str(more)]) == 0
+    assert main(["train", "--dataset", "digits", "--epochs", "8", "--ladder-recovery", "0", "--out", str(off)]) == 0
+    capsys.readouterr()
+    steps = {}
+    for run, budget in ((cli_run, "0.3"), (more, "1.0")):
+        assert main(["info", str(run)]) == 0
+        assert f"ladder (--ladder-recovery {budget}): " in capsys.readouterr().out
+        assert main(["info", str(run), "--json"]) == 0
+        info = json.loads(capsys.readouterr().out)
+        steps[budget] = info["ladder_steps"]
+    assert steps["1.0"] > steps["0.3"] > 0
+    assert main(["info", str(off)]) == 0
+    assert "ladder" not in capsys.readouterr().out.split("dense accuracy")[1]  # one-shot only

@@ -108,11 +108,11 @@ def test_every_number_on_the_data_and_train_pages_has_a_tooltip(window):
     widgets = [
         dp.dataset_info, dp.model_info, dp.hidden_edit, dp.preview, dp.csv_label,
         *(bar for flash, ram, _v in dp.fit_view.rows.values() for bar in (flash, ram)),
-        tp.epochs, tp.batch, tp.lr, tp.searches, tp.estimator, tp.progress, tp.status,
+        tp.epochs, tp.batch, tp.lr, tp.searches, tp.estimator, tp.effort, tp.progress, tp.status,
         tp.loss_plot, tp.acc_plot, tp.sig_plot,
     ]
     missing = [type(x).__name__ for x in widgets if not x.toolTip()]
     assert missing == []
     form = tp.epochs.parentWidget().layout()
-    for field in (tp.epochs, tp.batch, tp.lr, tp.searches, tp.estimator):
+    for field in (tp.epochs, tp.batch, tp.lr, tp.searches, tp.estimator, tp.effort):
         assert form.labelForField(field).toolTip() == field.toolTip()
