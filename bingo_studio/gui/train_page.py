@@ -49,9 +49,9 @@ ESTIMATORS = (  # (shown, ScoringConfig.estimator): the estimators a user choose
     ("paper (the formula as written)", "paper"),
 )
 LADDER_EFFORTS = (  # (shown, LadderConfig.recovery): the ladder budgets a user chooses between (CLI: --ladder-recovery)
-    ("standard (about 1.5x a plain run)", LadderConfig.recovery),
-    ("thorough (about 2x: smaller networks)", 1.0),
-    ("off (prune after training only)", 0.0),
+    ("standard (1.5x)", LadderConfig.recovery),  # (x the time of plain training: the tooltip says so)
+    ("thorough (2x)", 1.0),
+    ("off (one-shot)", 0.0),
 )
 ZERO_SIGNIFICANCE = -11.9  # the train-time estimator's log10 scale puts weights at zero at -12
 SIG_TITLE = "Significance of the weights, per layer"
