@@ -117,7 +117,7 @@ def cmd_info(a: argparse.Namespace) -> int:
     print(f"  dense accuracy: validation {info['dense_val_accuracy']:.2%}, test {info['dense_test_accuracy']:.2%}")
     if info.get("ladder"):
         lad = info["ladder"]
-        print(f"  ladder (--ladder-recovery {run.config.ladder.recovery}): {len(lad)} recovered networks, "
+        print(f"  ladder (--ladder-recovery {info['ladder_recovery']}): {len(lad)} recovered networks, "
               f"{lad[0]['kept_weights']:,} to {lad[-1]['kept_weights']:,} "
               f"weights kept; searches' check over {info.get('estimator_check_resets', 0)} resets (rank correlation "
               f"of each estimate with the loss change measured): {info.get('estimator_check', {})}")
